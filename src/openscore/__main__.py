@@ -1,0 +1,5 @@
+"""``python -m openscore`` runs the command line."""
+
+from openscore.cli import app
+
+app()

@@ -1,0 +1,302 @@
+"""The ``openscore`` command line: operators' tools and the demo."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from sqlalchemy import Engine
+
+from openscore.config import Settings, get_settings
+from openscore.db.engine import make_engine, upgrade
+from openscore.ledger.files import FileProblem, discover, file_size_hint
+from openscore.ledger.imports import import_file, rejects_file
+from openscore.ledger.lake import export_lake
+from openscore.ledger.repository import LedgerRepository
+from openscore.ledger.sample import sample_events
+from openscore.ledger.schemas import IngestReport
+from openscore.ledger.service import IngestRejected
+from openscore.ledger.writers import write_events
+
+app = typer.Typer(
+    help="OpenScore: an open, explainable, consent-based credit and trust score.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+ledger_app = typer.Typer(help="Look into the ledger.", no_args_is_help=True)
+db_app = typer.Typer(help="The system of record's schema.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(db_app, name="db")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def open_store(settings: Settings | None = None) -> tuple[Settings, Engine]:
+    """Settings and an engine whose schema is up to date."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    return settings, engine
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date (runs by itself before every command)."""
+    settings, _ = open_store()
+    console.print(f"schema up to date at {settings.resolved_database_url}")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Event files, or directories of them.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate only; write nothing.")
+    ] = False,
+    skip_invalid: Annotated[
+        Path | None,
+        typer.Option(
+            "--skip-invalid",
+            metavar="REJECTS.jsonl",
+            help="Import the valid records and write each rejected one, with its errors, here.",
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=1_000_000)] = 10_000,
+) -> None:
+    """Import events from JSONL, CSV or Parquet files; each file is all or nothing."""
+    try:
+        files = discover(paths)
+    except FileProblem as problem:
+        errors.print(f"[red]error:[/red] {problem}")
+        raise typer.Exit(2) from None
+    _, engine = open_store()
+    total = IngestReport()
+    refused: list[Path] = []
+    with _progress() as progress, rejects_file(skip_invalid) as rejects:
+        for path in files:
+            task = progress.add_task(path.name, total=file_size_hint(path) or None)
+            try:
+                report = import_file(
+                    engine,
+                    path,
+                    dry_run=dry_run,
+                    rejects=rejects,
+                    batch_size=batch_size,
+                    advance=_advancer(progress, task),
+                )
+            except IngestRejected as rejection:
+                report = rejection.report
+                refused.append(path)
+            progress.update(task, completed=progress.tasks[task].total or 0)
+            total.merge(report)
+    _print_ingest_summary(total, files, refused, dry_run=dry_run, rejects_path=skip_invalid)
+    if refused:
+        raise typer.Exit(1)
+
+
+def _advancer(progress: Progress, task: TaskID) -> Callable[[int], None]:
+    return lambda amount: progress.advance(task, amount)
+
+
+def _print_ingest_summary(
+    report: IngestReport,
+    files: list[Path],
+    refused: list[Path],
+    *,
+    dry_run: bool,
+    rejects_path: Path | None,
+) -> None:
+    table = Table(title="dry run: nothing written" if dry_run else "ingested")
+    for column in ("event type", "inserted", "duplicates", "rejected"):
+        table.add_column(column, justify="left" if column == "event type" else "right")
+    for event_type in sorted(report.by_type):
+        counts = report.by_type[event_type]
+        table.add_row(
+            event_type, f"{counts.inserted:,}", f"{counts.duplicates:,}", f"{counts.rejected:,}"
+        )
+    table.add_section()
+    table.add_row("total", f"{report.inserted:,}", f"{report.duplicates:,}", f"{report.rejected:,}")
+    console.print(table)
+    verb = "would be" if dry_run else "were"
+    console.print(f"{len(files) - len(refused)} of {len(files)} file(s) {verb} accepted.")
+    for error in report.errors:
+        errors.print(f"[red]{error.where()}[/red]: {error.message}", soft_wrap=True)
+    hidden = report.error_count - len(report.errors)
+    if hidden > 0:
+        errors.print(f"... and {hidden:,} more error(s)")
+    if refused:
+        names = ", ".join(str(p) for p in refused)
+        errors.print(f"[red]refused, nothing written from:[/red] {names}", soft_wrap=True)
+    if rejects_path is not None and report.rejected and not refused:
+        console.print(f"{report.rejected:,} rejected record(s) written to {rejects_path}")
+
+
+@app.command()
+def export(
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", help="Lake directory (default: the data directory's lake)."),
+    ] = None,
+) -> None:
+    """Write every event not yet exported to the Parquet lake, partitioned by month."""
+    settings, engine = open_store()
+    lake = to or settings.lake_dir
+    with _progress() as progress:
+        task = progress.add_task("export", total=None)
+        report = export_lake(engine, lake, advance=lambda n: progress.advance(task, n))
+        progress.update(task, total=report.exported, completed=report.exported)
+    if not report.exported:
+        console.print(f"nothing new to export; {lake} is up to date")
+        return
+    console.print(
+        f"exported {report.exported:,} events (seq {report.from_seq}..{report.to_seq}) "
+        f"into {len(report.files)} file(s) under {report.lake / 'events'}"
+    )
+
+
+@ledger_app.command("show")
+def ledger_show(
+    member_id: Annotated[str, typer.Argument(help="The member's pseudonymous id.")],
+) -> None:
+    """Print a member's events in time order, with their provenance."""
+    _, engine = open_store()
+    with engine.connect() as connection:
+        repository = LedgerRepository(connection)
+        member = repository.member(member_id)
+        rows = repository.member_events(member_id)
+    if member is None and not rows:
+        errors.print(f"[red]error:[/red] no member {member_id!r} in the ledger")
+        raise typer.Exit(1)
+    retracted = {(r.source, _retracted_id(r.fields)) for r in rows if r.type == "event_retracted"}
+    if member is not None:
+        console.print(
+            f"[bold]{member_id}[/bold]: {member.status} since {member.status_changed_at:%Y-%m-%d}, "
+            f"enrolled {member.enrolled_at:%Y-%m-%d} under terms {member.terms_version}, "
+            f"connections dimension {'on' if member.connections_opt_in else 'off'}"
+        )
+    table = Table(show_lines=True)
+    table.add_column("occurred (UTC)", no_wrap=True)
+    table.add_column("event", overflow="fold")
+    table.add_column("provenance", overflow="fold")
+    for row in rows:
+        mark = " [red](retracted)[/red]" if (row.source, row.event_id) in retracted else ""
+        table.add_row(
+            f"{row.occurred_at:%Y-%m-%d %H:%M}",
+            f"[bold]{row.type}[/bold]{mark}\n{_details(row.fields)}",
+            f"{row.source} · {row.event_id}\nreceived {row.received_at:%Y-%m-%d %H:%M:%S} "
+            f"via {row.channel}: {row.origin}",
+        )
+    console.print(table)
+    console.print(f"{len(rows)} event(s)")
+
+
+def _retracted_id(fields: str) -> str | None:
+    import orjson
+
+    value = orjson.loads(fields).get("retracted_event_id")
+    return str(value) if value is not None else None
+
+
+def _details(fields: str) -> str:
+    import orjson
+
+    return ", ".join(f"{k}={v}" for k, v in orjson.loads(fields).items())
+
+
+@ledger_app.command("summary")
+def ledger_summary() -> None:
+    """Print what the ledger holds: members, events by type and by source."""
+    settings, engine = open_store()
+    _print_summary(settings, engine)
+
+
+def _print_summary(settings: Settings, engine: Engine) -> None:
+    with engine.connect() as connection:
+        repository = LedgerRepository(connection)
+        by_type = repository.counts_by_type()
+        by_source = repository.counts_by_source()
+        statuses = repository.member_status_counts()
+        first, last, max_seq = repository.event_span()
+    console.print(f"[bold]ledger[/bold] at {settings.resolved_database_url}")
+    members = ", ".join(f"{n:,} {status}" for status, n in sorted(statuses.items())) or "none"
+    console.print(f"members: {members}")
+    if first and last:
+        console.print(
+            f"events: {sum(by_type.values()):,} from {first:%Y-%m-%d} to {last:%Y-%m-%d} "
+            f"(last seq {max_seq:,})"
+        )
+    table = Table(title="events by type")
+    table.add_column("type")
+    table.add_column("events", justify="right")
+    for event_type, count in by_type.items():
+        table.add_row(event_type, f"{count:,}")
+    console.print(table)
+    sources = Table(title="events by source")
+    sources.add_column("source")
+    sources.add_column("events", justify="right")
+    for source, count in by_source.items():
+        sources.add_row(source, f"{count:,}")
+    console.print(sources)
+
+
+@app.command()
+def demo(
+    members: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="How many sample members.")
+    ] = 500,
+    months: Annotated[int, typer.Option(min=1, max=36)] = 12,
+) -> None:
+    """Run the main job on embedded defaults: make sample events, ingest, export, summarise."""
+    settings, engine = open_store()
+    with _scratch_dir() as scratch:
+        path = scratch / "sample-events.jsonl"
+        with console.status(f"generating sample events for {members:,} members..."):
+            count = write_events(sample_events(members, months=months), path)
+        console.print(f"generated {count:,} sample events in {path.name}")
+        with _progress() as progress:
+            task = progress.add_task("ingest", total=path.stat().st_size)
+            report = import_file(engine, path, advance=lambda n: progress.advance(task, n))
+    console.print(f"ingested: {report.inserted:,} new, {report.duplicates:,} already in the ledger")
+    lake = export_lake(engine, settings.lake_dir)
+    console.print(f"exported {lake.exported:,} new events to the lake at {settings.lake_dir}")
+    _print_summary(settings, engine)
+
+
+@contextmanager
+def _scratch_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="openscore-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,1 @@
+"""The system of record: SQLAlchemy engine, table models and Alembic migrations."""

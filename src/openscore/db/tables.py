@@ -1,0 +1,115 @@
+"""Table models of the system of record. The schema itself is built by the Alembic migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from openscore.db.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+SequenceNumber = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Source(Base):
+    """Who reports events: the platform, members themselves, partners and courts."""
+
+    __tablename__ = "sources"
+
+    source_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Member(Base):
+    """A member by pseudonymous id; a projection of enrolment events. No personal data here."""
+
+    __tablename__ = "members"
+
+    member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    status_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    enrolled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    terms_version: Mapped[str] = mapped_column(String(20))
+    connections_opt_in: Mapped[bool] = mapped_column(Boolean)
+
+
+class MemberPersonalData(Base):
+    """Name and contact of a member, encrypted at rest (Fernet), apart from everything else."""
+
+    __tablename__ = "member_personal_data"
+
+    member_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("members.member_id", ondelete="CASCADE"), primary_key=True
+    )
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Ingestion(Base):
+    """One import (a file or an API batch): the provenance of every event it wrote."""
+
+    __tablename__ = "ingestions"
+
+    ingestion_id: Mapped[int] = mapped_column(SequenceNumber, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class EventRecord(Base):
+    """An event as stored: envelope columns, the type's own fields as JSON, and provenance."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("source", "event_id"),
+        Index("ix_events_member_occurred", "member_id", "occurred_at"),
+    )
+
+    seq: Mapped[int] = mapped_column(SequenceNumber, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(80), ForeignKey("sources.source_id"))
+    event_id: Mapped[str] = mapped_column(String(128))
+    type: Mapped[str] = mapped_column(String(40))
+    member_id: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    schema_version: Mapped[int] = mapped_column(SmallInteger)
+    fields: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(32))
+    ingestion_id: Mapped[int] = mapped_column(SequenceNumber, ForeignKey("ingestions.ingestion_id"))
+
+
+class ExportWatermark(Base):
+    """How far (by sequence number) each lake has been written."""
+
+    __tablename__ = "export_watermarks"
+
+    lake: Mapped[str] = mapped_column(Text, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,1 @@
+"""The ledger: event catalogue, ingestion, file import and lake export."""

@@ -1,0 +1,93 @@
+"""The command line as an operator uses it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from openscore.cli import app
+from tests.ledger.factory import enrolled, payment
+from tests.ledger.test_ingest import write_jsonl
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OPENSCORE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("OPENSCORE_DATABASE_URL", raising=False)
+    return tmp_path / "data"
+
+
+def test_ingest_prints_summary_and_is_idempotent(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "e.jsonl", [enrolled("m1"), payment("m1", "p1")])
+    first = runner.invoke(app, ["ingest", str(path)])
+    second = runner.invoke(app, ["ingest", str(path)])
+    assert first.exit_code == 0, first.output
+    assert "payment_made" in first.output and "1 of 1 file(s) were accepted" in first.output
+    assert "│ total           │        0 │          2 │        0 │" in second.output
+
+
+def test_bad_file_exits_non_zero_with_position(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "e.jsonl", [enrolled("m1"), payment("m1", "p1", amount="lots")])
+    result = runner.invoke(app, ["ingest", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}:2 amount" in result.output
+    assert "refused, nothing written from" in result.output
+
+
+def test_dry_run_writes_nothing(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "e.jsonl", [enrolled("m1")])
+    assert (
+        "dry run: nothing written" in runner.invoke(app, ["ingest", "--dry-run", str(path)]).output
+    )
+    assert "no member 'm1'" in runner.invoke(app, ["ledger", "show", "m1"]).output
+
+
+def test_skip_invalid_imports_valid_lines_and_writes_rejects(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "e.jsonl", [enrolled("m1"), payment("m1", "p1", amount=-1), payment("m1", "p2")]
+    )
+    rejects = tmp_path / "rejects.jsonl"
+    result = runner.invoke(app, ["ingest", str(path), "--skip-invalid", str(rejects)])
+    assert result.exit_code == 0, result.output
+    (line,) = rejects.read_text().splitlines()
+    assert json.loads(line)["line"] == 2
+    assert "1 rejected record(s) written to" in result.output
+
+
+def test_missing_path_and_unsupported_kind(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["ingest", str(tmp_path / "nope.jsonl")])
+    (tmp_path / "e.xml").write_text("<events/>")
+    unsupported = runner.invoke(app, ["ingest", str(tmp_path / "e.xml")])
+    assert (missing.exit_code, unsupported.exit_code) == (2, 2)
+    assert "no such file or directory" in missing.output
+    assert "unsupported file kind '.xml'" in unsupported.output
+
+
+def test_export_twice_then_show(tmp_path: Path, data_dir: Path) -> None:
+    runner.invoke(
+        app,
+        ["ingest", str(write_jsonl(tmp_path / "e.jsonl", [enrolled("m1"), payment("m1", "p1")]))],
+    )
+    first = runner.invoke(app, ["export"])
+    second = runner.invoke(app, ["export"])
+    shown = runner.invoke(app, ["ledger", "show", "m1"])
+    assert "exported 2 events" in first.output
+    assert "nothing new to export" in second.output
+    assert list((data_dir / "lake" / "events").glob("month=*/part-*.parquet"))
+    assert (
+        "payment_made" in shown.output
+        and "partner:shop" in shown.output
+        and "file:" in shown.output
+    )
+
+
+def test_demo_runs_the_main_job(data_dir: Path) -> None:
+    result = runner.invoke(app, ["demo", "--members", "20", "--months", "2"])
+    assert result.exit_code == 0, result.output
+    assert "members: 20 enrolled" in result.output
+    assert "events by type" in result.output
