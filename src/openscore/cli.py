@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 
 from openscore.config import Settings, get_settings
 from openscore.db.engine import make_engine, upgrade
-from openscore.ledger.files import FileProblem, discover, file_size_hint
+from openscore.ledger.files import BATCH_SIZE, FileProblem, discover, file_size_hint
 from openscore.ledger.imports import import_file, rejects_file
 from openscore.ledger.lake import export_lake
 from openscore.ledger.repository import LedgerRepository
@@ -88,7 +88,7 @@ def ingest(
             help="Import the valid records and write each rejected one, with its errors, here.",
         ),
     ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, max=1_000_000)] = 10_000,
+    batch_size: Annotated[int, typer.Option(min=1, max=1_000_000)] = BATCH_SIZE,
 ) -> None:
     """Import events from JSONL, CSV or Parquet files; each file is all or nothing."""
     try:

@@ -33,7 +33,6 @@ class Settings(BaseSettings):
         default=None,
         description="Fernet key for personal data at rest; generated into data_dir on first run.",
     )
-    ingest_batch_size: int = Field(default=10_000, ge=1, le=1_000_000)
 
     @property
     def resolved_database_url(self) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from openscore.db.tables import EventRecord, Member, Source
 from openscore.ledger.catalogue import MemberEnrolled, PaymentMade
@@ -284,3 +284,27 @@ class TestLibraryIngestion:
             "test",
             T0,
         )
+
+
+class TestReferences:
+    def test_every_event_names_a_registered_source_and_its_ingestion(
+        self, engine: Engine, tmp_path: Path
+    ) -> None:
+        # events carries no foreign keys (they would halve COPY throughput on PostgreSQL);
+        # the ingestion service keeps the references whole, and this holds it to that.
+        records = [enrolled("m1"), payment("m1", "p1", source="court:east"), payment("m1", "p2")]
+        import_file(engine, write_jsonl(tmp_path / "a.jsonl", records))
+        import_file(
+            engine, write_jsonl(tmp_path / "b.jsonl", [payment("m1", "p3", source="member")])
+        )
+        orphans = text(
+            "SELECT count(*) FROM events e "
+            "LEFT JOIN sources s ON s.source_id = e.source "
+            "LEFT JOIN ingestions i ON i.ingestion_id = e.ingestion_id "
+            "WHERE s.source_id IS NULL OR i.ingestion_id IS NULL"
+        )
+        with engine.connect() as connection:
+            assert connection.execute(orphans).scalar_one() == 0
+            assert (
+                connection.execute(select(func.count()).select_from(EventRecord)).scalar_one() == 4
+            )

@@ -124,7 +124,7 @@ class MemberEnrolled(EventBase):
     """The member opted in to OpenScore and accepted a version of the terms."""
 
     type: Literal["member_enrolled"]
-    terms_version: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+){0,2}$")]
+    terms_version: Annotated[str, StringConstraints(pattern=r"^[0-9]+(\.[0-9]+){0,2}$")]
     """Version of the terms the member accepted, e.g. ``2.1``."""
     connections_opt_in: bool = False
     """Whether the member opted in to the connections dimension (off unless they say so)."""

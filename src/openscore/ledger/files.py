@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from queue import Full, Queue
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from openscore.ledger.catalogue import ENVELOPE_FIELDS, EVENT_TYPES, type_fields
-from openscore.ledger.validation import (
-    UNKNOWN_TYPE,
-    Parsed,
-    parse_json,
-    parse_mapping,
-    validation_context,
-)
-from openscore.ledger.wide import wide_columns
+from openscore.ledger.arrowcheck import accepted, prepare_accepted
+from openscore.ledger.canonical import Prepared
+from openscore.ledger.catalogue import ENVELOPE_FIELDS, EVENT_TYPES
+from openscore.ledger.validation import Parsed, parse_json, parse_mapping, validation_context
+from openscore.ledger.wide import wide_columns, wide_schema
 
+#: Records per chunk: large enough that Arrow's per-call costs vanish, small enough to stream.
+BATCH_SIZE = 50_000
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 MAX_LINE_BYTES = 1 << 20
 BOM = b"\xef\xbb\xbf"
@@ -42,10 +45,23 @@ class FileProblem(Exception):
 
 @dataclass(slots=True)
 class Chunk:
-    """Up to a batch of records; ``fatal`` when the file cannot be read past this point."""
+    """Up to a batch of records, valid and not, in file order within each list.
 
-    records: list[Parsed]
+    ``fatal`` when the file cannot be read past this point.
+    """
+
+    events: list[Prepared] = field(default_factory=list)
+    rejected: list[Parsed] = field(default_factory=list)
     fatal: bool = False
+
+    def add(self, record: Prepared | Parsed) -> None:
+        if isinstance(record, Prepared):
+            self.events.append(record)
+        else:
+            self.rejected.append(record)
+
+    def __len__(self) -> int:
+        return len(self.events) + len(self.rejected)
 
 
 def discover(paths: Sequence[Path]) -> list[Path]:
@@ -83,7 +99,7 @@ def file_size_hint(path: Path) -> int:
 
 
 def read_events(
-    path: Path, *, now: dt.datetime, batch_size: int = 10_000, advance: Advance | None = None
+    path: Path, *, now: dt.datetime, batch_size: int = BATCH_SIZE, advance: Advance | None = None
 ) -> Iterator[Chunk]:
     """Parse and validate ``path`` in chunks of at most ``batch_size`` records."""
     readers = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}
@@ -91,14 +107,52 @@ def read_events(
     yield from reader(path, validation_context(now), batch_size, advance or (lambda _: None))
 
 
-def _fatal(line: int | None, message: str, field: str | None = None) -> Chunk:
-    return Chunk([Parsed(line, None, [(field, message)])], fatal=True)
+def read_ahead(chunks: Iterator[Chunk], depth: int = 2) -> Iterator[Chunk]:
+    """Read the next chunks in a thread while the caller writes this one.
+
+    Parquet decoding, Arrow kernels and SQLite's own work release the GIL, so reading and
+    writing overlap. At most ``depth`` chunks wait, so memory stays bounded; an error in the
+    reader is raised in the caller; if the caller stops early, the reader stops too.
+    """
+    queue: Queue[Chunk | BaseException | None] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        queue.put(chunk, timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(None)
+        except BaseException as error:  # handed to the consumer, raised there
+            queue.put(error)
+
+    reader = threading.Thread(target=produce, name="openscore-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _fatal(line: int | None, message: str, field_name: str | None = None) -> Chunk:
+    return Chunk(rejected=[Parsed(line, [(field_name, message)])], fatal=True)
 
 
 def _read_jsonl(
     path: Path, context: dict[str, Any], batch_size: int, advance: Advance
 ) -> Iterator[Chunk]:
-    chunk: list[Parsed] = []
+    block: list[tuple[int, bytes]] = []
+    early = Chunk()  # lines refused before parsing (too long, not UTF-8)
     line_no = 0
     seen_event = False
     with path.open("rb") as handle:
@@ -108,21 +162,29 @@ def _read_jsonl(
             if len(data) > MAX_LINE_BYTES and not data.endswith(b"\n"):
                 size = len(data) + _skip_rest_of_line(handle, advance)
                 message = f"line is {size:,} bytes; the limit is {MAX_LINE_BYTES:,}"
-                chunk.append(Parsed(line_no, None, [(None, message)], None))
+                early.add(Parsed(line_no, [(None, message)]))
                 continue
             if line_no == 1 and data.startswith(BOM):
                 data = data[len(BOM) :]
             if not data.strip():
                 continue
             seen_event = True
-            chunk.append(_parse_line(data, line_no, context))
-            if len(chunk) >= batch_size:
-                yield Chunk(chunk)
-                chunk = []
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                message = (
+                    f"not valid UTF-8: byte 0x{data[error.start]:02x} at column {error.start + 1}"
+                )
+                early.add(Parsed(line_no, [(None, message)], data.decode("utf-8", "replace")))
+                continue
+            block.append((line_no, data))
+            if len(block) + len(early) >= batch_size:
+                yield _jsonl_block(block, early, context)
+                block, early = [], Chunk()
     if not seen_event:
-        chunk.append(Parsed(None, None, [(None, "file is empty: no events")]))
-    if chunk:
-        yield Chunk(chunk)
+        early.add(Parsed(None, [(None, "file is empty: no events")]))
+    if block or len(early):
+        yield _jsonl_block(block, early, context)
 
 
 def _skip_rest_of_line(handle: Any, advance: Advance) -> int:
@@ -135,17 +197,109 @@ def _skip_rest_of_line(handle: Any, advance: Advance) -> int:
     return skipped
 
 
-def _parse_line(data: bytes, line_no: int, context: dict[str, Any]) -> Parsed:
+def _jsonl_block(block: list[tuple[int, bytes]], chunk: Chunk, context: dict[str, Any]) -> Chunk:
+    """Validate a block of JSON lines: vectorised where possible, line by line otherwise."""
+    table = json_lines_table([data for _, data in block])
+    lines = [line for line, _ in block]
+
+    def one_line(row: int) -> Prepared | Parsed:
+        parsed = parse_json(block[row][1], context, lines[row])
+        if isinstance(parsed, Parsed):
+            parsed.raw = block[row][1].decode("utf-8").rstrip("\r\n")
+        return parsed
+
+    if table is None:
+        for row in range(len(block)):
+            chunk.add(one_line(row))
+    else:
+        _check_table(table, lines, one_line, context["now"], chunk)
+    _sort(chunk)
+    return chunk
+
+
+def _sort(chunk: Chunk) -> None:
+    chunk.events.sort(key=lambda e: e.line or 0)
+    chunk.rejected.sort(key=lambda p: p.line or 0)
+
+
+def _check_table(
+    table: pa.Table,
+    lines: list[int],
+    one_row: Any,
+    now: dt.datetime,
+    chunk: Chunk,
+) -> None:
+    """Split a table by event type; accepted rows in bulk, the rest one by one via pydantic."""
+    types = table.column("type")
+    if types.null_count:
+        for row in range(table.num_rows):
+            chunk.add(one_row(row))
+        return
+    for event_type in pc.unique(types).to_pylist():
+        mask = pc.equal(types, pa.scalar(event_type, types.type))
+        rows = pc.indices_nonzero(mask).to_numpy()
+        part = table.filter(mask)
+        if event_type not in EVENT_TYPES:
+            for row in rows:
+                chunk.add(one_row(int(row)))
+            continue
+        ok = accepted(part, event_type, now).to_numpy(zero_copy_only=False)
+        good = part.filter(pa.array(ok))
+        chunk.events.extend(prepare_accepted(good, event_type, [lines[int(r)] for r in rows[ok]]))
+        for row in rows[~ok]:
+            chunk.add(one_row(int(row)))
+
+
+def json_lines_table(lines: list[bytes]) -> pa.Table | None:
+    """JSON lines as a wide table, or None when Arrow cannot read them strictly.
+
+    Dates and instants are read as text and converted here, by rules no looser than the
+    catalogue's (pyarrow's own JSON reader would take a naive time as UTC).
+    """
+    if not lines:
+        return None
+    data = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        message = f"not valid UTF-8: byte 0x{data[error.start]:02x} at column {error.start + 1}"
-        return Parsed(line_no, None, [(None, message)], data.decode("utf-8", "replace"))
-    parsed = parse_json(data, context)
-    parsed.line = line_no
-    if parsed.event is None:
-        parsed.raw = data.decode("utf-8").rstrip("\r\n")
-    return parsed
+        table = pajson.read_json(
+            io.BytesIO(data),
+            read_options=pajson.ReadOptions(use_threads=False, block_size=len(data) + 1),
+            parse_options=pajson.ParseOptions(
+                explicit_schema=_json_schema(), unexpected_field_behavior="error"
+            ),
+        )
+        if table.num_rows != len(lines):
+            return None
+        for name in table.column_names:
+            target = wide_schema().field(name).type
+            if pa.types.is_timestamp(target):
+                table = _convert(table, name, INSTANT, target)
+            elif pa.types.is_date32(target):
+                table = _convert(table, name, DATE, target)
+    except (pa.ArrowException, ValueError):
+        return None
+    return table
+
+
+INSTANT = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _convert(table: pa.Table, name: str, pattern: str, target: pa.DataType) -> pa.Table:
+    column = table[name]
+    strict = pc.if_else(pc.match_substring_regex(column, pattern=pattern), column, None)
+    return table.set_column(table.column_names.index(name), name, pc.cast(strict, target))
+
+
+@cache
+def _json_schema() -> pa.Schema:
+    fields = []
+    for item in wide_schema():
+        text_kind = pa.types.is_timestamp(item.type) or pa.types.is_date32(item.type)
+        fields.append(pa.field(item.name, pa.string() if text_kind else item.type))
+    return pa.schema(fields)
 
 
 def check_columns(columns: Sequence[str]) -> list[tuple[str | None, str]]:
@@ -199,9 +353,9 @@ def _read_csv(
         return
     problems = check_columns(header)
     if problems:
-        yield Chunk([Parsed(1, None, problems)], fatal=True)
+        yield Chunk(rejected=[Parsed(1, problems)], fatal=True)
         return
-    chunk: list[Parsed] = []
+    chunk = Chunk()
     previous_line = 1
     seen_event = False
     while True:
@@ -210,8 +364,9 @@ def _read_csv(
         except StopIteration:
             break
         except csv.Error as error:
-            chunk.append(Parsed(reader.line_num, None, [(None, f"unreadable CSV: {error}")]))
-            yield Chunk(chunk, fatal=True)
+            chunk.add(Parsed(reader.line_num, [(None, f"unreadable CSV: {error}")]))
+            chunk.fatal = True
+            yield chunk
             return
         line = reader.line_num
         encoding = [
@@ -222,22 +377,20 @@ def _read_csv(
             continue
         seen_event = True
         if encoding:
-            chunk.append(Parsed(line, None, [(None, encoding[0])], row))
+            chunk.add(Parsed(line, [(None, encoding[0])], row))
         elif len(row) != len(header):
             message = f"row has {len(row)} cells; the header has {len(header)}"
-            chunk.append(Parsed(line, None, [(None, message)], row))
+            chunk.add(Parsed(line, [(None, message)], row))
         else:
             record = {name: value for name, value in zip(header, row, strict=True) if value != ""}
-            parsed = parse_mapping(record, context, strings=True)
-            parsed.line = line
-            chunk.append(parsed)
+            chunk.add(parse_mapping(record, context, line, strings=True))
         if len(chunk) >= batch_size:
-            yield Chunk(chunk)
-            chunk = []
+            yield chunk
+            chunk = Chunk()
     if not seen_event:
-        chunk.append(Parsed(None, None, [(None, "file has a header but no events")]))
-    if chunk:
-        yield Chunk(chunk)
+        chunk.add(Parsed(None, [(None, "file has a header but no events")]))
+    if len(chunk):
+        yield chunk
 
 
 def _read_parquet(
@@ -251,7 +404,7 @@ def _read_parquet(
         return
     problems = check_columns(names)
     if problems:
-        yield Chunk([Parsed(None, None, problems)], fatal=True)
+        yield Chunk(rejected=[Parsed(None, problems)], fatal=True)
         return
     if parquet.metadata.num_rows == 0:
         yield _fatal(None, "file is empty: no events")
@@ -259,42 +412,23 @@ def _read_parquet(
     first_row = 1
     try:
         for batch in parquet.iter_batches(batch_size=batch_size):
-            yield Chunk(_parse_parquet_batch(batch, first_row, context))
+            yield _parquet_batch(batch, first_row, context)
             first_row += batch.num_rows
             advance(batch.num_rows)
     except (pa.ArrowException, OSError) as error:
         yield _fatal(first_row, f"unreadable Parquet data: {error}")
 
 
-def _parse_parquet_batch(
-    batch: pa.RecordBatch, first_row: int, context: dict[str, Any]
-) -> list[Parsed]:
-    """Validate a record batch one event type at a time, reading only the columns that matter.
+def _parquet_batch(batch: pa.RecordBatch, first_row: int, context: dict[str, Any]) -> Chunk:
+    """Validate a record batch: vectorised where possible, row by row otherwise."""
+    table = pa.Table.from_batches([batch])
+    lines = list(range(first_row, first_row + table.num_rows))
 
-    A column outside the type's fields is read only where it holds values, so pydantic names
-    it as an unknown field; empty columns of other types cost nothing.
-    """
-    parsed: list[Parsed] = []
-    types = batch.column("type")
-    for event_type in pc.unique(types).to_pylist():
-        mask = pc.is_null(types) if event_type is None else pc.equal(types, event_type)
-        rows = pc.indices_nonzero(mask).to_pylist()
-        part = batch.filter(mask)
-        model = EVENT_TYPES.get(event_type) if event_type is not None else None
-        allowed = set(ENVELOPE_FIELDS) | set(type_fields(model) if model else ())
-        columns = [
-            name
-            for name in part.schema.names
-            if name in allowed or part.column(name).null_count < part.num_rows
-        ]
-        values = {name: part.column(name).to_pylist() for name in columns}
-        for position, row in enumerate(rows):
-            record = {name: values[name][position] for name in columns}
-            record = {name: value for name, value in record.items() if value is not None}
-            result = parse_mapping(record, context)
-            result.line = first_row + row
-            parsed.append(result)
-    parsed.sort(key=lambda item: item.line or 0)
-    if not parsed:
-        parsed.append(Parsed(first_row, None, [(None, "batch has no rows")], None, UNKNOWN_TYPE))
-    return parsed
+    def one_row(row: int) -> Prepared | Parsed:
+        record = {k: v for k, v in table.slice(row, 1).to_pylist()[0].items() if v is not None}
+        return parse_mapping(record, context, lines[row])
+
+    chunk = Chunk()
+    _check_table(table, lines, one_row, context["now"], chunk)
+    _sort(chunk)
+    return chunk

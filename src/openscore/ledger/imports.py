@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +14,11 @@ from typing import IO, Any
 import orjson
 from sqlalchemy import Engine
 
-from openscore.ledger.files import Advance, read_events
+from openscore.ledger.canonical import Prepared
+from openscore.ledger.files import BATCH_SIZE, Advance, read_ahead, read_events
 from openscore.ledger.repository import LedgerRepository
 from openscore.ledger.schemas import IngestError, IngestReport
-from openscore.ledger.service import Ingestion, IngestRejected
+from openscore.ledger.service import Ingestion, IngestRejected, RejectSink
 from openscore.ledger.validation import Parsed
 
 
@@ -49,8 +50,8 @@ def import_file(
     path: Path,
     *,
     dry_run: bool = False,
-    rejects: Callable[[Parsed, list[IngestError]], None] | None = None,
-    batch_size: int = 10_000,
+    rejects: RejectSink | None = None,
+    batch_size: int = BATCH_SIZE,
     now: dt.datetime | None = None,
     advance: Advance | None = None,
 ) -> IngestReport:
@@ -73,7 +74,8 @@ def import_file(
                 now=now,
                 rejects=rejects,
             )
-            for chunk in read_events(path, now=now, batch_size=batch_size, advance=advance):
+            chunks = read_events(path, now=now, batch_size=batch_size, advance=advance)
+            for chunk in read_ahead(chunks):
                 ingestion.feed(chunk)
             report = ingestion.finish()
         except BaseException:
@@ -96,7 +98,7 @@ class RejectsFile:
         self._handle: IO[bytes] | None = None
         self.count = 0
 
-    def __call__(self, parsed: Parsed, errors: list[IngestError]) -> None:
+    def __call__(self, parsed: Parsed | Prepared, errors: list[IngestError]) -> None:
         if self._handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = self.partial.open("wb")
@@ -104,7 +106,7 @@ class RejectsFile:
             "file": errors[0].file if errors else None,
             "line": parsed.line,
             "errors": [e.model_dump(include={"field", "message"}) for e in errors],
-            "record": parsed.raw if parsed.event is None else parsed.event.model_dump(mode="json"),
+            "record": parsed.as_record() if isinstance(parsed, Prepared) else parsed.raw,
         }
         self._handle.write(orjson.dumps(record, default=str) + b"\n")
         self.count += 1

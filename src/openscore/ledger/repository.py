@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
 
+import psycopg
 from sqlalchemy import Connection, Row, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -17,7 +18,7 @@ from openscore.db.tables import (
     MemberPersonalData,
     Source,
 )
-from openscore.db.types import sqlite_instant
+from openscore.db.types import POSTGRES_EPOCH_MICROS, to_micros
 
 events = cast(Table, EventRecord.__table__)
 members = cast(Table, Member.__table__)
@@ -31,18 +32,15 @@ IN_CHUNK = 5_000
 #: Any fixed key works: it only has to be the same for every process that appends events.
 APPEND_LOCK_KEY = 0x0E5C0DE
 
-INSERT_COLUMNS = (
-    "source",
-    "event_id",
-    "type",
-    "member_id",
-    "occurred_at",
-    "received_at",
-    "schema_version",
-    "fields",
-    "content_hash",
-    "ingestion_id",
-)
+#: The columns of a stored row as the ingestion service hands them over (``Prepared[:7]``);
+#: received_at and ingestion_id are the same for a whole import and bound once.
+INSERT_ROW = ("source", "event_id", "type", "member_id", "occurred_at", "schema_version", "fields")
+INSERT_COLUMNS = (*INSERT_ROW, "received_at", "ingestion_id")
+
+
+_COLUMN_LIST = ", ".join(INSERT_COLUMNS)
+_COPY_EVENTS = f"COPY events ({_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
+_COPY_TYPES = ["text", "text", "text", "text", "int8", "int2", "text", "int8", "int8"]
 
 
 def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
@@ -56,12 +54,8 @@ class LedgerRepository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.dialect = connection.dialect.name
-        placeholder = "?" if self.dialect == "sqlite" else "%s"
-        self._insert_sql = (
-            f"INSERT INTO events ({', '.join(INSERT_COLUMNS)}) "
-            f"VALUES ({', '.join([placeholder] * len(INSERT_COLUMNS))}) "
-            "ON CONFLICT (source, event_id) DO NOTHING"
-        )
+        self._received_at = 0
+        self._ingestion_id = 0
 
     # --- appending ---------------------------------------------------------------------
 
@@ -79,7 +73,9 @@ class LedgerRepository:
             .values(channel=channel, origin=origin, started_at=now)
             .returning(ingestions.c.ingestion_id)
         )
-        return int(result.scalar_one())
+        self._ingestion_id = int(result.scalar_one())
+        self._received_at = to_micros(now)
+        return self._ingestion_id
 
     def ensure_sources(self, source_ids: Iterable[str], now: dt.datetime) -> None:
         """Register sources seen for the first time; the kind is the id's prefix."""
@@ -121,19 +117,23 @@ class LedgerRepository:
                 .values(status="left", status_changed_at=left_at)
             )
 
-    def stored_hashes(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """Content hashes already stored for (source, event_id) keys."""
+    def stored_content(
+        self, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[str, str, int, int, str]]:
+        """``Prepared.content`` of the events already stored under (source, event_id) keys."""
         by_source: dict[str, list[str]] = {}
         for source, event_id in keys:
             by_source.setdefault(source, []).append(event_id)
-        found: dict[tuple[str, str], str] = {}
+        found: dict[tuple[str, str], tuple[str, str, int, int, str]] = {}
+        columns = (events.c.event_id, events.c.type, events.c.member_id, events.c.occurred_at)
         for source, ids in by_source.items():
             for part in _chunks(ids):
-                query = select(events.c.event_id, events.c.content_hash).where(
+                query = select(*columns, events.c.schema_version, events.c.fields).where(
                     events.c.source == source, events.c.event_id.in_(part)
                 )
-                for event_id, content_hash in self.connection.execute(query):
-                    found[(source, event_id)] = content_hash
+                for row in self.connection.execute(query):
+                    content = (row.type, row.member_id, to_micros(row.occurred_at))
+                    found[(source, row.event_id)] = (*content, row.schema_version, row.fields)
         return found
 
     def event_members(self, source: str, event_ids: Sequence[str]) -> dict[str, str]:
@@ -146,14 +146,48 @@ class LedgerRepository:
             found.update({row.event_id: row.member_id for row in self.connection.execute(query)})
         return found
 
-    def insert_events(self, rows: list[tuple[Any, ...]]) -> int:
-        """Append rows (in ``INSERT_COLUMNS`` order) with the driver's bulk path."""
+    def insert_events(self, rows: Sequence[Sequence[Any]], *, all_new: bool = False) -> bool:
+        """Append rows of the current ingestion (``INSERT_ROW`` order; instants in microseconds).
+
+        Returns False, having written part of them, when some (source, event_id) is already
+        stored or repeats: the caller rolls back to its savepoint and sorts duplicates from
+        conflicts. ``all_new`` says the caller has already done that. SQLite takes the rows
+        by ``executemany``; PostgreSQL by binary COPY straight into the table, its fastest
+        path, which fails as a whole on the first repeated key.
+        """
         if not rows:
-            return 0
+            return True
         if self.dialect == "sqlite":
-            rows = [(*r[:4], sqlite_instant(r[4]), sqlite_instant(r[5]), *r[6:]) for r in rows]
-        result = self.connection.exec_driver_sql(self._insert_sql, rows)
-        return int(result.rowcount)
+            # The two per-import constants are integers we made, safe to write into the SQL.
+            sql = (
+                f"INSERT INTO events ({', '.join(INSERT_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(INSERT_ROW))}, {self._received_at:d}, "
+                f"{self._ingestion_id:d}) ON CONFLICT (source, event_id) DO NOTHING"
+            )
+            cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.executemany(sql, (row[: len(INSERT_ROW)] for row in rows))
+                return bool(cursor.rowcount == len(rows))
+            finally:
+                cursor.close()
+        raw = self.connection.connection.driver_connection
+        assert raw is not None
+        shift = POSTGRES_EPOCH_MICROS
+        received, ingestion = self._received_at - shift, self._ingestion_id
+        try:
+            with raw.cursor() as cursor, cursor.copy(_COPY_EVENTS) as copy:
+                # Binary COPY: a timestamptz travels as int8 microseconds since 2000-01-01,
+                # so instants go over as integers, never formatted as text and parsed back.
+                copy.set_types(_COPY_TYPES)
+                for r in rows:
+                    copy.write_row(
+                        (r[0], r[1], r[2], r[3], r[4] - shift, r[5], r[6], received, ingestion)
+                    )
+        except psycopg.errors.UniqueViolation:
+            if all_new:
+                raise
+            return False
+        return True
 
     def _insert(self, table: Any) -> Any:
         dialect_module = sqlite if self.dialect == "sqlite" else postgresql

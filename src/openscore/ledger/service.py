@@ -11,24 +11,14 @@ the caller's decision (``finish`` raises ``IngestRejected`` when it must not).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
 
-from openscore.ledger.catalogue import (
-    EVENT_MODELS,
-    ConnectionMade,
-    ConnectionRemoved,
-    EventBase,
-    EventRetracted,
-    MemberEnrolled,
-    MemberLeft,
-    type_fields,
-)
+from openscore.ledger.canonical import Prepared, prepare_event
+from openscore.ledger.catalogue import EventBase
 from openscore.ledger.files import Chunk
 from openscore.ledger.repository import LedgerRepository
 from openscore.ledger.schemas import IngestError, IngestReport
@@ -37,12 +27,8 @@ from openscore.ledger.validation import Parsed
 #: The members cache is cleared past this size, so memory stays flat however many there are.
 MEMBER_CACHE_LIMIT = 500_000
 
-RejectSink = Callable[[Parsed, list[IngestError]], None]
-
-_FIELDS_OF: dict[str, set[str]] = {
-    model.model_fields["type"].annotation.__args__[0]: set(type_fields(model))  # type: ignore[union-attr]
-    for model in EVENT_MODELS
-}
+Rejected = Parsed | Prepared
+RejectSink = Callable[[Rejected, list[IngestError]], None]
 
 
 class IngestRejected(Exception):
@@ -51,37 +37,6 @@ class IngestRejected(Exception):
     def __init__(self, report: IngestReport) -> None:
         super().__init__(f"{report.error_count} error(s); nothing was written")
         self.report = report
-
-
-def content_hash(event: EventBase, fields_json: str) -> str:
-    """Fingerprint of an event's content, to tell a true duplicate from a conflict."""
-    envelope = "\x1f".join(
-        (
-            str(event.schema_version),
-            event.source,
-            event.event_id,
-            event.type,  # type: ignore[attr-defined]
-            event.member_id,
-            event.occurred_at.isoformat(),
-        )
-    )
-    digest = hashlib.blake2b(envelope.encode() + b"\x1f" + fields_json.encode(), digest_size=16)
-    return digest.hexdigest()
-
-
-def fields_json(event: EventBase) -> str:
-    """The type's own fields as stored in the ``fields`` column (nulls left out)."""
-    serializer = event.__pydantic_serializer__
-    return serializer.to_json(event, include=_FIELDS_OF[event.type], exclude_none=True).decode()  # type: ignore[attr-defined]
-
-
-@dataclass
-class _Candidate:
-    parsed: Parsed
-    event: EventBase
-    fields: str
-    digest: str
-    errors: list[IngestError] = field(default_factory=list)
 
 
 class Ingestion:
@@ -109,22 +64,15 @@ class Ingestion:
 
     def feed(self, chunk: Chunk) -> None:
         """Check and append one chunk of records."""
-        candidates: list[_Candidate] = []
-        for parsed in chunk.records:
-            if parsed.event is None:
-                self._reject(parsed, [self._error(parsed, f, m) for f, m in parsed.errors])
-            else:
-                text = fields_json(parsed.event)
-                candidates.append(
-                    _Candidate(parsed, parsed.event, text, content_hash(parsed.event, text))
-                )
+        for parsed in chunk.rejected:
+            self._reject(parsed, [self._error(parsed, f, m) for f, m in parsed.errors])
         if chunk.fatal:
             self.fatal = True
         # Appending goes on after an error, inside the transaction that will then be rolled
         # back, so that the report also lists the errors only the ledger can find (conflicts,
-        # unknown members) - every error, not just the first kind.
-        if candidates and not self.fatal:
-            self._append(candidates)
+        # unknown members): every error, not just the first kind.
+        if chunk.events and not self.fatal:
+            self._append(chunk.events)
 
     def finish(self) -> IngestReport:
         """The report; raises ``IngestRejected`` when the transaction must not commit."""
@@ -136,112 +84,152 @@ class Ingestion:
 
     # --- the checks that need the ledger ----------------------------------------------
 
-    def _append(self, candidates: list[_Candidate]) -> None:
+    def _append(self, events: list[Prepared]) -> None:
         """Append a chunk: optimistically as all-new, exactly when something was already there.
 
-        Almost every chunk of a first import is new, so it is appended under a savepoint and
-        the insert's row count confirms it. If some rows were already stored (a re-run, an
-        overlapping file), the savepoint is rolled back and the chunk is appended again after
-        sorting true duplicates from conflicts against the stored content hashes.
+        Almost every chunk of a first import is new, so it is appended as it is, under a
+        savepoint, and the database's unique key on (source, event_id) confirms it. If any
+        key repeats (stored already, or twice in the chunk), the savepoint is rolled back and
+        the chunk appended again after sorting true duplicates from conflicts.
         """
-        fresh = self._separate_in_chunk(candidates)
-        self._register_sources(fresh)
+        self._register_sources(events)
         savepoint = self.repository.connection.begin_nested()
-        if self._try_append(fresh):
+        if self._try_append(events, known_new=False):
             savepoint.commit()
             return
         savepoint.rollback()
         self._known_members.clear()  # it may hold members enrolled only inside the savepoint
-        for c in fresh:
-            c.errors.clear()
-        fresh = self._separate_stored(fresh)
-        if not self._try_append(fresh):
+        fresh = self._separate_stored(self._separate_in_chunk(events))
+        if not self._try_append(fresh, known_new=True):
             # Appends are serialised (LedgerRepository.begin_append), so nothing else can have
             # written these keys since we looked; refuse rather than miscount.
             raise RuntimeError("events appeared in the ledger during an import")
 
-    def _try_append(self, fresh: list[_Candidate]) -> bool:
-        """Check and insert; False (with the chunk half-done) when some key was already stored."""
-        self.repository.enrol(
-            [_enrolment(c.event) for c in fresh if isinstance(c.event, MemberEnrolled)]
-        )
-        self._check_members(fresh)
-        self._check_retractions(fresh)
-        accepted = [c for c in fresh if not c.errors]
+    def _try_append(self, fresh: list[Prepared], *, known_new: bool) -> bool:
+        """Check and insert; False (chunk half-done, to roll back) if a key was already stored."""
+        self.repository.enrol([_enrolment(e) for e in fresh if e.type == "member_enrolled"])
+        errors: dict[int, list[IngestError]] = {}
+        self._check_members(fresh, errors)
+        self._check_retractions(fresh, errors)
+        accepted = [e for position, e in enumerate(fresh) if position not in errors]
         self.repository.record_departures(
-            [
-                (c.event.member_id, c.event.occurred_at)
-                for c in accepted
-                if isinstance(c.event, MemberLeft)
-            ]
+            [(e.member_id, e.occurred_at) for e in accepted if e.type == "member_left"]
         )
-        received = self.now
-        rows = [
-            (
-                c.event.source,
-                c.event.event_id,
-                c.event.type,  # type: ignore[attr-defined]
-                c.event.member_id,
-                c.event.occurred_at,
-                received,
-                c.event.schema_version,
-                c.fields,
-                c.digest,
-                self._ingestion_id,
-            )
-            for c in accepted
-        ]
-        if self.repository.insert_events(rows) != len(rows):
+        if not self.repository.insert_events(accepted, all_new=known_new):
             return False
-        self._count(Counter(c.event.type for c in accepted), "inserted")  # type: ignore[attr-defined]
-        for c in fresh:
-            if c.errors:
-                self._reject(c.parsed, c.errors)
+        self._count(Counter(e.type for e in accepted), "inserted")
+        for position, found in sorted(errors.items()):
+            self._reject(fresh[position], found)
         return True
 
-    def _separate_in_chunk(self, candidates: list[_Candidate]) -> list[_Candidate]:
+    def _separate_in_chunk(self, events: list[Prepared]) -> list[Prepared]:
         """Drop repeats of a key within the chunk (duplicates counted, conflicts refused)."""
-        first: dict[tuple[str, str], str] = {}
-        fresh: list[_Candidate] = []
+        first: dict[tuple[str, str], tuple[str, str, int, int, str]] = {}
+        fresh: list[Prepared] = []
         duplicates: Counter[str] = Counter()
-        for c in candidates:
-            key = (c.event.source, c.event.event_id)
+        for e in events:
+            key = (e.source, e.event_id)
             known = first.get(key)
             if known is None:
-                first[key] = c.digest
-                fresh.append(c)
-            elif known == c.digest:
-                duplicates[c.event.type] += 1  # type: ignore[attr-defined]
+                first[key] = e.content
+                fresh.append(e)
+            elif known == e.content:
+                duplicates[e.type] += 1
             else:
-                self._reject(c.parsed, [self._conflict(c)])
+                self._reject(e, [self._conflict(e)])
         self._count(duplicates, "duplicates")
         return fresh
 
-    def _separate_stored(self, candidates: list[_Candidate]) -> list[_Candidate]:
+    def _separate_stored(self, events: list[Prepared]) -> list[Prepared]:
         """Of a chunk's events, those not yet stored; stored ones are duplicates or conflicts."""
-        stored = self.repository.stored_hashes(
-            (c.event.source, c.event.event_id) for c in candidates
-        )
-        fresh: list[_Candidate] = []
+        stored = self.repository.stored_content((e.source, e.event_id) for e in events)
+        fresh: list[Prepared] = []
         duplicates: Counter[str] = Counter()
-        for c in candidates:
-            known = stored.get((c.event.source, c.event.event_id))
+        for e in events:
+            known = stored.get((e.source, e.event_id))
             if known is None:
-                fresh.append(c)
-            elif known == c.digest:
-                duplicates[c.event.type] += 1  # type: ignore[attr-defined]
+                fresh.append(e)
+            elif known == e.content:
+                duplicates[e.type] += 1
             else:
-                self._reject(c.parsed, [self._conflict(c)])
+                self._reject(e, [self._conflict(e)])
         self._count(duplicates, "duplicates")
         return fresh
 
-    def _conflict(self, c: _Candidate) -> IngestError:
+    def _register_sources(self, events: Sequence[Prepared]) -> None:
+        new = {e.source for e in events} - self._known_sources
+        if new:
+            self.repository.ensure_sources(sorted(new), self.now)
+            self._known_sources |= new
+
+    def _check_members(
+        self, events: Sequence[Prepared], errors: dict[int, list[IngestError]]
+    ) -> None:
+        wanted = {e.member_id for e in events if e.type != "member_enrolled"}
+        wanted |= {e.peer_member_id for e in events if e.peer_member_id is not None}
+        unknown = wanted - self._known_members
+        if unknown:
+            found = self.repository.known_members(unknown)
+            if len(self._known_members) + len(found) > MEMBER_CACHE_LIMIT:
+                self._known_members.clear()
+            self._known_members |= found
+        known = self._known_members
+        for position, e in enumerate(events):
+            if e.type != "member_enrolled" and e.member_id not in known:
+                errors.setdefault(position, []).append(
+                    self._error(e, "member_id", _not_enrolled(e.member_id))
+                )
+            if e.peer_member_id is not None and e.peer_member_id not in known:
+                errors.setdefault(position, []).append(
+                    self._error(e, "peer_member_id", _not_enrolled(e.peer_member_id))
+                )
+
+    def _check_retractions(
+        self, events: Sequence[Prepared], errors: dict[int, list[IngestError]]
+    ) -> None:
+        retractions = [(p, e) for p, e in enumerate(events) if e.retracted_event_id is not None]
+        if not retractions:
+            return
+        by_source: dict[str, list[str]] = {}
+        for _, e in retractions:
+            by_source.setdefault(e.source, []).append(e.retracted_event_id or "")
+        found = {
+            (source, event_id): member
+            for source, ids in by_source.items()
+            for event_id, member in self.repository.event_members(source, ids).items()
+        }
+        missing = {(e.source, e.retracted_event_id) for _, e in retractions} - found.keys()
+        if missing:  # the retracted event may come earlier in this very chunk
+            found.update(
+                {
+                    (e.source, e.event_id): e.member_id
+                    for p, e in enumerate(events)
+                    if p not in errors and (e.source, e.event_id) in missing
+                }
+            )
+        for position, e in retractions:
+            target = (e.source, e.retracted_event_id or "")
+            member = found.get(target)
+            if member is None:
+                message = (
+                    f"no event {target[1]!r} from {target[0]} to retract; a source can only "
+                    "retract its own earlier events"
+                )
+            elif member != e.member_id:
+                message = f"event {target[1]!r} is about another member, not {e.member_id!r}"
+            else:
+                continue
+            errors.setdefault(position, []).append(self._error(e, "retracted_event_id", message))
+
+    # --- bookkeeping -----------------------------------------------------------------------
+
+    def _conflict(self, e: Prepared) -> IngestError:
         message = (
-            f"event_id {c.event.event_id!r} from {c.event.source} is already in the ledger "
+            f"event_id {e.event_id!r} from {e.source} is already in the ledger "
             "with different content; send a new event_id, or retract the earlier event "
             "and send a corrected one"
         )
-        return self._error(c.parsed, "event_id", message)
+        return self._error(e, "event_id", message)
 
     def _count(self, counts: Counter[str], what: str) -> None:
         for event_type, number in counts.items():
@@ -250,80 +238,20 @@ class Ingestion:
             else:
                 self.report.count(event_type, duplicates=number)
 
-    def _register_sources(self, candidates: Sequence[_Candidate]) -> None:
-        new = {c.event.source for c in candidates} - self._known_sources
-        if new:
-            self.repository.ensure_sources(sorted(new), self.now)
-            self._known_sources |= new
-
-    def _check_members(self, candidates: Sequence[_Candidate]) -> None:
-        wanted: set[str] = set()
-        for c in candidates:
-            if not isinstance(c.event, MemberEnrolled):
-                wanted.add(c.event.member_id)
-            if isinstance(c.event, ConnectionMade | ConnectionRemoved):
-                wanted.add(c.event.peer_member_id)
-        unknown = wanted - self._known_members
-        if unknown:
-            found = self.repository.known_members(unknown)
-            if len(self._known_members) + len(found) > MEMBER_CACHE_LIMIT:
-                self._known_members.clear()
-            self._known_members |= found
-        for c in candidates:
-            if (
-                not isinstance(c.event, MemberEnrolled)
-                and c.event.member_id not in self._known_members
-            ):
-                c.errors.append(
-                    self._error(c.parsed, "member_id", _not_enrolled(c.event.member_id))
-                )
-            if isinstance(c.event, ConnectionMade | ConnectionRemoved):
-                peer = c.event.peer_member_id
-                if peer not in self._known_members:
-                    c.errors.append(self._error(c.parsed, "peer_member_id", _not_enrolled(peer)))
-
-    def _check_retractions(self, candidates: Sequence[_Candidate]) -> None:
-        retractions = [c for c in candidates if isinstance(c.event, EventRetracted)]
-        if not retractions:
-            return
-        in_chunk = {
-            (c.event.source, c.event.event_id): c.event.member_id
-            for c in candidates
-            if not c.errors
-        }
-        by_source: dict[str, list[str]] = {}
-        for c in retractions:
-            by_source.setdefault(c.event.source, []).append(c.event.retracted_event_id)  # type: ignore[attr-defined]
-        stored = {
-            (source, event_id): member
-            for source, ids in by_source.items()
-            for event_id, member in self.repository.event_members(source, ids).items()
-        }
-        for c in retractions:
-            target = (c.event.source, c.event.retracted_event_id)  # type: ignore[attr-defined]
-            member = stored.get(target) or in_chunk.get(target)
-            if member is None:
-                message = (
-                    f"no event {target[1]!r} from {target[0]} to retract; a source can only "
-                    "retract its own earlier events"
-                )
-                c.errors.append(self._error(c.parsed, "retracted_event_id", message))
-            elif member != c.event.member_id:
-                message = f"event {target[1]!r} is about another member, not {c.event.member_id!r}"
-                c.errors.append(self._error(c.parsed, "retracted_event_id", message))
-
-    # --- bookkeeping -----------------------------------------------------------------------
-
-    def _error(self, parsed: Parsed, field_name: str | None, message: str) -> IngestError:
+    def _error(self, record: Rejected, field_name: str | None, message: str) -> IngestError:
         return IngestError(
-            file=self.file, line=parsed.line, index=parsed.index, field=field_name, message=message
+            file=self.file,
+            line=record.line,
+            index=record.position,
+            field=field_name,
+            message=message,
         )
 
-    def _reject(self, parsed: Parsed, errors: list[IngestError]) -> None:
-        event_type = parsed.event.type if parsed.event is not None else parsed.type_hint  # type: ignore[attr-defined]
+    def _reject(self, record: Rejected, errors: list[IngestError]) -> None:
+        event_type = record.type if isinstance(record, Prepared) else record.type_hint
         self.report.reject(event_type, errors)
         if self.rejects is not None:
-            self.rejects(parsed, errors)
+            self.rejects(record, errors)
 
 
 def _not_enrolled(member_id: str) -> str:
@@ -333,8 +261,7 @@ def _not_enrolled(member_id: str) -> str:
     )
 
 
-def _enrolment(event: EventBase) -> dict[str, Any]:
-    assert isinstance(event, MemberEnrolled)
+def _enrolment(event: Prepared) -> dict[str, Any]:
     return {
         "member_id": event.member_id,
         "status": "enrolled",
@@ -357,12 +284,12 @@ def ingest_events(
     now = dt.datetime.now(dt.UTC)
     with engine.begin() as connection:
         ingestion = Ingestion(LedgerRepository(connection), channel=channel, origin=origin, now=now)
-        batch: list[Parsed] = []
+        chunk = Chunk()
         for index, event in enumerate(events):
-            batch.append(Parsed(None, event, type_hint=event.type, index=index))  # type: ignore[attr-defined]
-            if len(batch) >= batch_size:
-                ingestion.feed(Chunk(batch))
-                batch = []
-        if batch:
-            ingestion.feed(Chunk(batch))
+            chunk.events.append(prepare_event(event, position=index))
+            if len(chunk) >= batch_size:
+                ingestion.feed(chunk)
+                chunk = Chunk()
+        if len(chunk):
+            ingestion.feed(chunk)
         return ingestion.finish()

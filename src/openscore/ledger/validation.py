@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
+from openscore.ledger.canonical import Prepared, prepare_event
 from openscore.ledger.catalogue import EVENT_TYPES, Event, EventBase
 
 EVENT_ADAPTER: TypeAdapter[EventBase] = TypeAdapter(Event)
@@ -22,14 +23,13 @@ FieldError = tuple[str | None, str]
 
 @dataclass(slots=True)
 class Parsed:
-    """One record read from a file or a batch: a valid event, or why it is not one."""
+    """A record that is not a valid event: where it was, why, and what it said."""
 
     line: int | None
-    event: EventBase | None
     errors: list[FieldError] = field(default_factory=list)
     raw: Any = None
     type_hint: str = UNKNOWN_TYPE
-    index: int | None = None
+    position: int | None = None
 
 
 def validation_context(now: dt.datetime) -> dict[str, Any]:
@@ -96,7 +96,9 @@ def sniff_type(record: Any) -> str:
     return UNKNOWN_TYPE
 
 
-def parse_mapping(record: Any, context: dict[str, Any], *, strings: bool = False) -> Parsed:
+def parse_mapping(
+    record: Any, context: dict[str, Any], line: int | None = None, *, strings: bool = False
+) -> Prepared | Parsed:
     """Validate one record given as a mapping (API item, CSV row of strings, Parquet row)."""
     try:
         if strings:
@@ -104,14 +106,14 @@ def parse_mapping(record: Any, context: dict[str, Any], *, strings: bool = False
         else:
             event = EVENT_ADAPTER.validate_python(record, strict=True, context=context)
     except ValidationError as error:
-        return Parsed(None, None, describe(error), record, sniff_type(record))
-    return Parsed(None, event, type_hint=event.type)  # type: ignore[attr-defined]
+        return Parsed(line, describe(error), record, sniff_type(record))
+    return prepare_event(event, line)
 
 
-def parse_json(data: bytes, context: dict[str, Any]) -> Parsed:
+def parse_json(data: bytes, context: dict[str, Any], line: int | None = None) -> Prepared | Parsed:
     """Validate one JSON document (a JSONL line) without a separate parse step."""
     try:
         event = EVENT_ADAPTER.validate_json(data, strict=True, context=context)
     except ValidationError as error:
-        return Parsed(None, None, describe(error), data, sniff_type(data))
-    return Parsed(None, event, type_hint=event.type)  # type: ignore[attr-defined]
+        return Parsed(line, describe(error), data, sniff_type(data))
+    return prepare_event(event, line)

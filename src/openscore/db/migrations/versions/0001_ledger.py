@@ -85,14 +85,7 @@ def upgrade() -> None:
         sa.Column("received_at", UTCDateTime(), nullable=False),
         sa.Column("schema_version", sa.SmallInteger(), nullable=False),
         sa.Column("fields", sa.Text(), nullable=False),
-        sa.Column("content_hash", sa.String(32), nullable=False),
         sa.Column("ingestion_id", SEQ, nullable=False),
-        sa.ForeignKeyConstraint(["source"], ["sources.source_id"], name="fk_events_source_sources"),
-        sa.ForeignKeyConstraint(
-            ["ingestion_id"],
-            ["ingestions.ingestion_id"],
-            name="fk_events_ingestion_id_ingestions",
-        ),
         sa.PrimaryKeyConstraint("seq", name="pk_events"),
         sa.UniqueConstraint("source", "event_id", name="uq_events_source"),
     )
