@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,6 +100,7 @@ def ingest(
     _, engine = open_store()
     total = IngestReport()
     refused: list[Path] = []
+    started = time.perf_counter()
     with _progress() as progress, rejects_file(skip_invalid) as rejects:
         for path in files:
             task = progress.add_task(path.name, total=file_size_hint(path) or None)
@@ -116,7 +118,11 @@ def ingest(
                 refused.append(path)
             progress.update(task, completed=progress.tasks[task].total or 0)
             total.merge(report)
+    seconds = time.perf_counter() - started
     _print_ingest_summary(total, files, refused, dry_run=dry_run, rejects_path=skip_invalid)
+    handled = total.inserted + total.duplicates + total.rejected
+    rate = handled / max(seconds, 1e-9)
+    console.print(f"{handled:,} records in {seconds:,.1f} s ({rate:,.0f} records/s)")
     if refused:
         raise typer.Exit(1)
 

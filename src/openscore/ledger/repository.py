@@ -40,7 +40,7 @@ INSERT_COLUMNS = (*INSERT_ROW, "received_at", "ingestion_id")
 
 _COLUMN_LIST = ", ".join(INSERT_COLUMNS)
 _COPY_EVENTS = f"COPY events ({_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
-_COPY_TYPES = ["text", "text", "text", "text", "int8", "int2", "text", "int8", "int8"]
+COPY_TYPES = ["text", "text", "text", "text", "int8", "int2", "text", "int8", "int8"]
 
 
 def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
@@ -178,7 +178,7 @@ class LedgerRepository:
             with raw.cursor() as cursor, cursor.copy(_COPY_EVENTS) as copy:
                 # Binary COPY: a timestamptz travels as int8 microseconds since 2000-01-01,
                 # so instants go over as integers, never formatted as text and parsed back.
-                copy.set_types(_COPY_TYPES)
+                copy.set_types(COPY_TYPES)
                 for r in rows:
                     copy.write_row(
                         (r[0], r[1], r[2], r[3], r[4] - shift, r[5], r[6], received, ingestion)
