@@ -26,7 +26,7 @@ import annotated_types
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 from pydantic.fields import FieldInfo
 from pydantic_extra_types.currency_code import ISO4217
 
@@ -134,6 +134,8 @@ def _metadata_checks(item: Any) -> list[ColumnCheck]:
         if isinstance(item, kind):
             bound = getattr(item, attribute)
             return [functools.partial(_compare, compare, pa.scalar(bound))]
+    if isinstance(item, BeforeValidator) and item.func.__name__ == "_null_means_default":
+        return []  # Arrow reads a null as absent already, and the default is applied after
     if isinstance(item, AfterValidator) and item.func.__name__ == "_check_schema_version":
         version = pa.scalar(SCHEMA_VERSION, pa.int64())
         return [lambda col: pc.equal(col, version)]
@@ -147,10 +149,15 @@ def _compare(compare: Callable[..., Mask], bound: pa.Scalar, column: Any) -> Mas
 # --- the catalogue's named validators, as column rules -----------------------------------
 
 
+#: The first and last instants whose UTC value a Python datetime can hold (with a day spare).
+EARLIEST_INSTANT = pa.scalar(dt.datetime(1, 1, 2, tzinfo=dt.UTC), pa.timestamp("us", "UTC"))
+LATEST_INSTANT = pa.scalar(dt.datetime(9999, 12, 30, tzinfo=dt.UTC), pa.timestamp("us", "UTC"))
+
+
 def _occurred_in_past(table: pa.Table, now: dt.datetime) -> Mask:
-    return pc.less_equal(
-        table["occurred_at"], pa.scalar(now + FUTURE_TOLERANCE, pa.timestamp("us", "UTC"))
-    )
+    instant = table["occurred_at"]
+    latest = pa.scalar(now + FUTURE_TOLERANCE, pa.timestamp("us", "UTC"))
+    return pc.and_(pc.less_equal(instant, latest), pc.greater_equal(instant, EARLIEST_INSTANT))
 
 
 def _paid_not_after_report(table: pa.Table, _now: dt.datetime) -> Mask:
@@ -167,7 +174,7 @@ def _declares_something(table: pa.Table, _now: dt.datetime) -> Mask:
 
 VALIDATOR_RULES: dict[str, Callable[[pa.Table, dt.datetime], Mask]] = {
     "_occurred_at_is_aware_and_past": _occurred_in_past,
-    "_paid_not_after_report": _paid_not_after_report,
+    "_paid_date": _paid_not_after_report,
     "_not_self": _not_self,
     "_declares_something": _declares_something,
 }

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -40,6 +41,20 @@ def _check_schema_version(value: int) -> int:
 
 SchemaVersion = Annotated[int, AfterValidator(_check_schema_version)]
 
+
+def null_means_default(default: Any) -> BeforeValidator:
+    """For a field with a default: an explicit null is the default, as an absent field is.
+
+    One rule in every format: an empty CSV cell and a Parquet null are absent fields, so a
+    JSON null is too. (A required field that is null is still missing.)
+    """
+
+    def _null_means_default(value: Any) -> Any:
+        return default if value is None else value
+
+    return BeforeValidator(_null_means_default)
+
+
 # Identifiers are opaque to the ledger, but printable and bounded so they index well and can
 # never smuggle a name, an address or a sentence into a key.
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")]
@@ -48,8 +63,10 @@ MemberId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-
 SourceId = Annotated[
     str, StringConstraints(pattern=r"^(platform|member|(partner|court):[a-z0-9][a-z0-9\-]{0,62})$")
 ]
-Amount = Annotated[int, Field(ge=0, description="Amount in minor units (cents), never negative.")]
-PositiveAmount = Annotated[int, Field(gt=0, description="Amount in minor units, above zero.")]
+#: Amounts are minor units in a signed 64-bit integer, as every store and Parquet hold them.
+MAX_AMOUNT = 2**63 - 1
+Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT)]
+PositiveAmount = Annotated[int, Field(gt=0, le=MAX_AMOUNT)]
 Currency = ISO4217
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
@@ -105,16 +122,22 @@ class EventBase(BaseModel):
     ) -> dt.datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("occurred_at needs a UTC offset, e.g. 2024-05-01T09:30:00Z")
-        value = value.astimezone(dt.UTC)
+        try:
+            value = value.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError("occurred_at is outside the calendar (years 1 to 9999, UTC)") from None
         now = (info.context or {}).get("now") or dt.datetime.now(dt.UTC)
         if value > now + FUTURE_TOLERANCE:
             raise ValueError(f"occurred_at {value.isoformat()} is in the future")
         return value
 
-    def _date_not_after_occurrence(self, name: str) -> None:
-        value = getattr(self, name)
-        if value is not None and value > self.occurred_at.date():
-            raise ValueError(f"{name} {value} is after the event's occurred_at date")
+
+def _paid_not_after_report(value: dt.date, info: ValidationInfo) -> dt.date:
+    """A payment cannot be reported before it happens (envelope fields validate first)."""
+    occurred_at = info.data.get("occurred_at")
+    if occurred_at is not None and value > occurred_at.date():
+        raise ValueError(f"paid_date {value} is after the event's occurred_at date")
+    return value
 
 
 # --- enrolment -----------------------------------------------------------------------------
@@ -126,7 +149,7 @@ class MemberEnrolled(EventBase):
     type: Literal["member_enrolled"]
     terms_version: Annotated[str, StringConstraints(pattern=r"^[0-9]+(\.[0-9]+){0,2}$")]
     """Version of the terms the member accepted, e.g. ``2.1``."""
-    connections_opt_in: bool = False
+    connections_opt_in: Annotated[bool, null_means_default(False)] = False
     """Whether the member opted in to the connections dimension (off unless they say so)."""
 
 
@@ -134,7 +157,9 @@ class MemberLeft(EventBase):
     """The member opted out; nothing about them is scored from then on."""
 
     type: Literal["member_left"]
-    leave_reason: Literal["opt_out", "account_closed"] = "opt_out"
+    leave_reason: Annotated[Literal["opt_out", "account_closed"], null_means_default("opt_out")] = (
+        "opt_out"
+    )
     """Why the membership ended."""
 
 
@@ -250,10 +275,7 @@ class BillPaid(EventBase):
     paid_date: dt.date
     """Date it was paid; not after the event's occurred_at."""
 
-    @model_validator(mode="after")
-    def _paid_not_after_report(self) -> BillPaid:
-        self._date_not_after_occurrence("paid_date")
-        return self
+    _paid_date = field_validator("paid_date")(_paid_not_after_report)
 
 
 # --- loans ---------------------------------------------------------------------------------
@@ -314,10 +336,7 @@ class InstallmentPaid(EventBase):
     paid_date: dt.date
     """Date it was paid; not after the event's occurred_at."""
 
-    @model_validator(mode="after")
-    def _paid_not_after_report(self) -> InstallmentPaid:
-        self._date_not_after_occurrence("paid_date")
-        return self
+    _paid_date = field_validator("paid_date")(_paid_not_after_report)
 
 
 class InstallmentMissed(EventBase):
@@ -434,11 +453,12 @@ class ConnectionMade(EventBase):
     relation: Relation
     """How they know each other."""
 
-    @model_validator(mode="after")
-    def _not_self(self) -> ConnectionMade:
-        if self.peer_member_id == self.member_id:
+    @field_validator("peer_member_id")
+    @classmethod
+    def _not_self(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("member_id"):
             raise ValueError("a member cannot connect to themself")
-        return self
+        return value
 
 
 class ConnectionRemoved(EventBase):

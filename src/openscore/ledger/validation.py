@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +48,9 @@ def describe(error: ValidationError) -> list[FieldError]:
             found.append(("type", _tag_message(item)))
             continue
         if kind == "json_invalid":
-            found.append((None, f"invalid JSON: {item['ctx'].get('error', message)}"))
+            found.append(
+                (None, f"invalid JSON: {_json_problem(item['ctx'].get('error', message))}")
+            )
             continue
         if kind == "model_type" or kind == "model_attributes_type":
             found.append((None, "an event must be an object with fields"))
@@ -67,6 +70,22 @@ def describe(error: ValidationError) -> list[FieldError]:
             message += f" (got {_short(item['input'])})"
         found.append((name, message))
     return found
+
+
+_PARSER_POSITION = re.compile(r" at line (\d+) column (\d+)$")
+
+
+def _json_problem(text: str) -> str:
+    """The parser's complaint with its position said as a column of the file's line.
+
+    The parser counts lines within the one JSON document, including the line's own newline,
+    so its "line 2 column 0" is the end of the line, not line 2 of the file.
+    """
+    found = _PARSER_POSITION.search(text)
+    if found is None:
+        return text
+    where = "at its very end" if found.group(1) != "1" else f"at column {found.group(2)}"
+    return f"{text[: found.start()]} {where}"
 
 
 def _tag_message(item: Any) -> str:
