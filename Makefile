@@ -33,6 +33,7 @@ lint: $(STAMP) ## ruff and mypy
 
 bench: $(STAMP) ## Run the benchmarks and print their figures
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/simulate.py
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) .openscore

@@ -86,8 +86,12 @@ def test_export_twice_then_show(tmp_path: Path, data_dir: Path) -> None:
     )
 
 
-def test_demo_runs_the_main_job(data_dir: Path) -> None:
-    result = runner.invoke(app, ["demo", "--members", "20", "--months", "2"])
-    assert result.exit_code == 0, result.output
-    assert "members: 20 enrolled" in result.output
-    assert "events by type" in result.output
+def test_demo_runs_the_main_job_and_reuses_what_is_there(data_dir: Path) -> None:
+    first = runner.invoke(app, ["demo", "--members", "40", "--months", "3"])
+    second = runner.invoke(app, ["demo", "--members", "40", "--months", "3"])
+    assert first.exit_code == 0, first.output
+    assert "simulated 40 members" in first.output
+    assert "events by type" in first.output
+    assert "reusing the simulated city" in second.output
+    assert "ingested 0 new events" in second.output
+    assert "nothing new" in second.output or "exported 0 new events" in second.output

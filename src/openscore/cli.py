@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -29,10 +26,9 @@ from openscore.ledger.files import BATCH_SIZE, FileProblem, discover, file_size_
 from openscore.ledger.imports import import_file, rejects_file
 from openscore.ledger.lake import export_lake
 from openscore.ledger.repository import LedgerRepository
-from openscore.ledger.sample import sample_events
 from openscore.ledger.schemas import IngestReport
 from openscore.ledger.service import IngestRejected
-from openscore.ledger.writers import write_events
+from openscore.simulate.cli import simulate_command
 
 app = typer.Typer(
     help="OpenScore: an open, explainable, consent-based credit and trust score.",
@@ -43,6 +39,7 @@ ledger_app = typer.Typer(help="Look into the ledger.", no_args_is_help=True)
 db_app = typer.Typer(help="The system of record's schema.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(db_app, name="db")
+app.command("simulate")(simulate_command)
 
 console = Console()
 errors = Console(stderr=True)
@@ -275,33 +272,52 @@ def _print_summary(settings: Settings, engine: Engine) -> None:
 @app.command()
 def demo(
     members: Annotated[
-        int, typer.Option(min=1, max=1_000_000, help="How many sample members.")
-    ] = 500,
-    months: Annotated[int, typer.Option(min=1, max=36)] = 12,
+        int, typer.Option(min=10, max=1_000_000, help="Members in the city.")
+    ] = 2_000,
+    months: Annotated[int, typer.Option(min=1, max=36, help="Months of city life.")] = 24,
+    seed: Annotated[int, typer.Option(help="The city's random seed.")] = 7,
 ) -> None:
-    """Run the main job on embedded defaults: make sample events, ingest, export, summarise."""
+    """Run the main job on embedded defaults: simulate a city, ingest it, export, summarise.
+
+    The city is kept in the data directory, so running the demo again reuses it (and the
+    ledger, being idempotent, takes nothing twice).
+    """
+    from openscore.simulate.config import load_config
+    from openscore.simulate.writer import write_city
+
     settings, engine = open_store()
-    with _scratch_dir() as scratch:
-        path = scratch / "sample-events.jsonl"
-        with console.status(f"generating sample events for {members:,} members..."):
-            count = write_events(sample_events(members, months=months), path)
-        console.print(f"generated {count:,} sample events in {path.name}")
+    city = settings.data_dir / f"city-{members}x{months}-seed{seed}"
+    if (city / "summary.md").exists():
+        console.print(f"reusing the simulated city in {city}")
+    else:
+        config = load_config(None, members=members, months=months, seed=seed)
         with _progress() as progress:
-            task = progress.add_task("ingest", total=path.stat().st_size)
-            report = import_file(engine, path, advance=lambda n: progress.advance(task, n))
-    console.print(f"ingested: {report.inserted:,} new, {report.duplicates:,} already in the ledger")
+            task = progress.add_task("simulate", total=months)
+            _, figures = write_city(
+                config, city, on_month=lambda _month, _count: progress.advance(task)
+            )
+        console.print(
+            f"simulated {figures.members:,} members and {figures.events:,} events over "
+            f"{months} months into {city}"
+        )
+    files = discover([city / "events"])
+    total = IngestReport()
+    started = time.perf_counter()
+    with _progress() as progress:
+        task = progress.add_task("ingest", total=sum(file_size_hint(p) for p in files))
+        for path in files:
+            total.merge(import_file(engine, path, advance=_advancer(progress, task)))
+    seconds = time.perf_counter() - started
+    console.print(
+        f"ingested {total.inserted:,} new events ({total.duplicates:,} already in the ledger) "
+        f"from {len(files)} monthly files in {seconds:,.1f} s"
+    )
     lake = export_lake(engine, settings.lake_dir)
     console.print(f"exported {lake.exported:,} new events to the lake at {settings.lake_dir}")
     _print_summary(settings, engine)
-
-
-@contextmanager
-def _scratch_dir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="openscore-"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+    console.print(
+        f"the city's own figures (defaults, late payments, homophily): {city / 'summary.md'}"
+    )
 
 
 def main() -> None:  # pragma: no cover - console entry point
