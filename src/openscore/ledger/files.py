@@ -151,61 +151,99 @@ def _fatal(line: int | None, message: str, field_name: str | None = None) -> Chu
 def _read_jsonl(
     path: Path, context: dict[str, Any], batch_size: int, advance: Advance
 ) -> Iterator[Chunk]:
-    block: list[tuple[int, bytes]] = []
-    early = Chunk()  # lines refused before parsing (too long, not UTF-8)
+    """JSON lines in blocks: a clean block is screened and parsed whole; others line by line."""
     line_no = 0
     seen_event = False
     with path.open("rb") as handle:
-        while data := handle.readline(MAX_LINE_BYTES + 1):
-            line_no += 1
-            advance(len(data))
-            if len(data) > MAX_LINE_BYTES and not data.endswith(b"\n"):
-                size = len(data) + _skip_rest_of_line(handle, advance)
-                message = f"line is {size:,} bytes; the limit is {MAX_LINE_BYTES:,}"
-                early.add(Parsed(line_no, [(None, message)]))
-                continue
-            if line_no == 1 and data.startswith(BOM):
-                data = data[len(BOM) :]
-            if not data.strip():
-                continue
-            seen_event = True
-            try:
-                data.decode("utf-8")
-            except UnicodeDecodeError as error:
-                message = (
-                    f"not valid UTF-8: byte 0x{data[error.start]:02x} at column {error.start + 1}"
-                )
-                early.add(Parsed(line_no, [(None, message)], data.decode("utf-8", "replace")))
-                continue
-            block.append((line_no, data))
-            if len(block) + len(early) >= batch_size:
-                yield _jsonl_block(block, early, context)
-                block, early = [], Chunk()
+        while True:
+            lines = handle.readlines(JSONL_BLOCK_BYTES)
+            if not lines:
+                break
+            size = sum(map(len, lines))
+            if line_no == 0 and lines[0].startswith(BOM):
+                lines[0] = lines[0][len(BOM) :]
+            for start in range(0, len(lines), batch_size):
+                part = lines[start : start + batch_size]
+                chunk, found = _jsonl_lines(part, line_no + start + 1, context)
+                seen_event |= found
+                if len(chunk):
+                    yield chunk
+            line_no += len(lines)
+            advance(size)
     if not seen_event:
-        early.add(Parsed(None, [(None, "file is empty: no events")]))
-    if block or len(early):
-        yield _jsonl_block(block, early, context)
+        yield Chunk(rejected=[Parsed(None, [(None, "file is empty: no events")])])
 
 
-def _skip_rest_of_line(handle: Any, advance: Advance) -> int:
-    skipped = 0
-    while part := handle.readline(MAX_LINE_BYTES):
-        skipped += len(part)
-        advance(len(part))
-        if part.endswith(b"\n"):
-            break
-    return skipped
+#: Bytes of JSON lines read at a time, about one batch (whole lines: a line longer than the
+#: limit is read whole, then refused).
+JSONL_BLOCK_BYTES = 12 << 20
 
 
-def _jsonl_block(block: list[tuple[int, bytes]], chunk: Chunk, context: dict[str, Any]) -> Chunk:
-    """Validate a block of JSON lines: vectorised where possible, line by line otherwise."""
-    table = json_lines_table([data for _, data in block])
-    lines = [line for line, _ in block]
+def _jsonl_lines(lines: list[bytes], first: int, context: dict[str, Any]) -> tuple[Chunk, bool]:
+    """Validate consecutive lines starting at line ``first``; also says if any held an event."""
+    # The screen is cheap and C-level: no line too long, none too short to hold an object
+    # (a blank line is one or two bytes), and valid UTF-8 throughout. A whitespace-only line
+    # that slips through makes Arrow's row count differ, which sends the block below too.
+    if max(map(len, lines)) <= MAX_LINE_BYTES and min(map(len, lines)) > 2:
+        joined = b"".join(lines)
+        table = json_lines_table(lines, joined) if _is_utf8(joined) else None
+        if table is not None:
+            every_line = list(range(first, first + len(lines)))
+            return _jsonl_block(lines, every_line, Chunk(), context, table), True
+    # Something is off somewhere in this block: sort it out line by line.
+    early = Chunk()
+    kept: list[bytes] = []
+    numbers: list[int] = []
+    for number, data in enumerate(lines, start=first):
+        if len(data) > MAX_LINE_BYTES:
+            message = f"line is {len(data):,} bytes; the limit is {MAX_LINE_BYTES:,}"
+            early.add(Parsed(number, [(None, message)]))
+        elif not data.strip():
+            continue
+        elif not _is_utf8(data):
+            error = _utf8_error(data)
+            message = f"not valid UTF-8: byte 0x{data[error.start]:02x} at column {error.start + 1}"
+            early.add(Parsed(number, [(None, message)], data.decode("utf-8", "replace")))
+        else:
+            kept.append(data)
+            numbers.append(number)
+    found = bool(kept) or bool(early.rejected)
+    return _jsonl_block(kept, numbers, early, context), found
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _utf8_error(data: bytes) -> UnicodeDecodeError:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error
+    raise AssertionError("valid UTF-8")
+
+
+def _jsonl_block(
+    block: list[bytes],
+    lines: list[int],
+    chunk: Chunk,
+    context: dict[str, Any],
+    table: pa.Table | None = None,
+) -> Chunk:
+    """Validate JSON lines: vectorised where possible, line by line otherwise."""
+    if not block:
+        return chunk
+    if table is None:
+        table = json_lines_table(block)
 
     def one_line(row: int) -> Prepared | Parsed:
-        parsed = parse_json(block[row][1], context, lines[row])
+        parsed = parse_json(block[row], context, lines[row])
         if isinstance(parsed, Parsed):
-            parsed.raw = block[row][1].decode("utf-8").rstrip("\r\n")
+            parsed.raw = block[row].decode("utf-8").rstrip("\r\n")
         return parsed
 
     if table is None:
@@ -250,7 +288,7 @@ def _check_table(
             chunk.add(one_row(int(row)))
 
 
-def json_lines_table(lines: list[bytes]) -> pa.Table | None:
+def json_lines_table(lines: list[bytes], joined: bytes | None = None) -> pa.Table | None:
     """JSON lines as a wide table, or None when Arrow cannot read them strictly.
 
     Dates and instants are read as text and converted here, by rules no looser than the
@@ -258,11 +296,14 @@ def json_lines_table(lines: list[bytes]) -> pa.Table | None:
     """
     if not lines:
         return None
-    data = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)
+    if joined is not None and lines[-1].endswith(b"\n"):
+        data = joined
+    else:
+        data = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)
     try:
         table = pajson.read_json(
             io.BytesIO(data),
-            read_options=pajson.ReadOptions(use_threads=False, block_size=len(data) + 1),
+            read_options=pajson.ReadOptions(use_threads=True, block_size=len(data) + 1),
             parse_options=pajson.ParseOptions(
                 explicit_schema=_json_schema(), unexpected_field_behavior="error"
             ),
