@@ -255,18 +255,17 @@ def _print_summary(settings: Settings, engine: Engine) -> None:
             f"events: {sum(by_type.values()):,} from {first:%Y-%m-%d} to {last:%Y-%m-%d} "
             f"(last seq {max_seq:,})"
         )
-    table = Table(title="events by type")
-    table.add_column("type")
+    console.print(_count_table("events by type", "type", by_type))
+    console.print(_count_table("events by source", "source", by_source))
+
+
+def _count_table(title: str, label: str, counts: dict[str, int]) -> Table:
+    table = Table(title=title)
+    table.add_column(label)
     table.add_column("events", justify="right")
-    for event_type, count in by_type.items():
-        table.add_row(event_type, f"{count:,}")
-    console.print(table)
-    sources = Table(title="events by source")
-    sources.add_column("source")
-    sources.add_column("events", justify="right")
-    for source, count in by_source.items():
-        sources.add_row(source, f"{count:,}")
-    console.print(sources)
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    return table
 
 
 @app.command()

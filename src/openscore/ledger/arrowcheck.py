@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from openscore.ledger.catalogue import (
     EventBase,
     type_fields,
 )
-from openscore.ledger.wide import field_types, wide_schema
+from openscore.ledger.wide import field_types, unwrap_annotation, wide_schema
 
 # A boolean Arrow array or chunked array (pyarrow ships no type information).
 Mask: TypeAlias = Any
@@ -63,25 +62,6 @@ class TypePlan:
     event_type: str
     fields: tuple[FieldPlan, ...]
     rules: tuple[Callable[[pa.Table, dt.datetime], Mask], ...]
-
-
-def _unwrap(annotation: Any) -> tuple[Any, list[Any], bool]:
-    """(bare annotation, metadata, optional) for an annotation such as ``Identifier | None``."""
-    metadata: list[Any] = []
-    optional = False
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin in (typing.Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(members) != 1:
-                raise NotVectorisable(f"union {annotation!r}")
-            optional = True
-            annotation = members[0]
-        elif origin is typing.Annotated:
-            annotation, *extra = typing.get_args(annotation)
-            metadata.extend(extra)
-        else:
-            return annotation, metadata, optional
 
 
 def _value_checks(annotation: Any, metadata: list[Any]) -> tuple[type, list[ColumnCheck]]:
@@ -190,7 +170,10 @@ def plan_for(event_type: str) -> TypePlan | None:
             if name == "type":
                 continue
             info = model.model_fields[name]
-            annotation, metadata, optional = _unwrap(info.annotation)
+            try:
+                annotation, metadata, optional = unwrap_annotation(info.annotation)
+            except TypeError as error:
+                raise NotVectorisable(str(error)) from None
             kind, checks = _value_checks(annotation, [*metadata, *info.metadata])
             fields.append(FieldPlan(name, kind, info.is_required() and not optional, tuple(checks)))
         decorators = model.__pydantic_decorators__

@@ -17,10 +17,9 @@ import inspect
 import io
 import json
 import sys
-import types
 import typing
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import annotated_types
 from pydantic import AfterValidator, BaseModel, BeforeValidator, StringConstraints
@@ -40,7 +39,7 @@ from openscore.ledger.catalogue import (
 from openscore.ledger.examples import EXAMPLES
 from openscore.ledger.files import MAX_LINE_BYTES
 from openscore.ledger.schemas import MAX_REPORTED_ERRORS
-from openscore.ledger.wide import format_csv_value, wide_columns, wide_schema
+from openscore.ledger.wide import format_csv_value, unwrap_annotation, wide_columns, wide_schema
 
 REGENERATE = "python -m openscore.ledger.docs > docs/events.md"
 
@@ -124,23 +123,6 @@ def _pattern(alias: Any) -> str | None:
     return _pattern_in(typing.get_args(alias)[1:])
 
 
-def _unwrap(annotation: Any) -> tuple[Any, list[Any], bool]:
-    """(bare annotation, constraint metadata, nullable) of a field's annotation."""
-    metadata: list[Any] = []
-    nullable = False
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin in (typing.Union, types.UnionType):
-            options = [a for a in typing.get_args(annotation) if a is not type(None)]
-            nullable = nullable or len(options) < len(typing.get_args(annotation))
-            (annotation,) = options
-        elif origin is Annotated:
-            annotation, *extra = typing.get_args(annotation)
-            metadata.extend(extra)
-        else:
-            return annotation, metadata, nullable
-
-
 def _flatten(metadata: Iterable[Any]) -> list[Any]:
     found: list[Any] = []
     for item in metadata:
@@ -160,7 +142,7 @@ def _cell(text: str) -> str:
 def _type_and_constraints(model: type[BaseModel], name: str) -> tuple[str, list[str]]:
     """The documented type of a field and its constraints in words."""
     info = model.model_fields[name]
-    annotation, metadata, _ = _unwrap(info.annotation)
+    annotation, metadata, _ = unwrap_annotation(info.annotation)
     metadata = _flatten([*metadata, *info.metadata])
     if typing.get_origin(annotation) is Literal:
         choices = ", ".join(f"`{choice}`" for choice in typing.get_args(annotation))
@@ -232,7 +214,7 @@ def _presence(model: type[BaseModel], name: str) -> str:
     info = model.model_fields[name]
     if info.is_required():
         return "required"
-    _, _, nullable = _unwrap(info.annotation)
+    _, _, nullable = unwrap_annotation(info.annotation)
     if info.default is None and nullable:
         return "optional"
     return f"optional, default `{json.dumps(info.default)}`"

@@ -99,7 +99,7 @@ class Ingestion:
             return
         savepoint.rollback()
         self._known_members.clear()  # it may hold members enrolled only inside the savepoint
-        fresh = self._separate_stored(self._separate_in_chunk(events))
+        fresh = self._separate_known(events)
         if not self._try_append(fresh, known_new=True):
             # Appends are serialised (LedgerRepository.begin_append), so nothing else can have
             # written these keys since we looked; refuse rather than miscount.
@@ -122,34 +122,19 @@ class Ingestion:
             self._reject(fresh[position], found)
         return True
 
-    def _separate_in_chunk(self, events: list[Prepared]) -> list[Prepared]:
-        """Drop repeats of a key within the chunk (duplicates counted, conflicts refused)."""
-        first: dict[tuple[str, str], tuple[str, str, int, int, str]] = {}
+    def _separate_known(self, events: list[Prepared]) -> list[Prepared]:
+        """The events new to the ledger. A key stored already, or seen earlier in the chunk, is
+        a duplicate with the same content (counted) and a conflict with other content."""
+        known = self.repository.stored_content((e.source, e.event_id) for e in events)
         fresh: list[Prepared] = []
         duplicates: Counter[str] = Counter()
         for e in events:
             key = (e.source, e.event_id)
-            known = first.get(key)
-            if known is None:
-                first[key] = e.content
+            content = known.get(key)
+            if content is None:
+                known[key] = e.content
                 fresh.append(e)
-            elif known == e.content:
-                duplicates[e.type] += 1
-            else:
-                self._reject(e, [self._conflict(e)])
-        self._count(duplicates, "duplicates")
-        return fresh
-
-    def _separate_stored(self, events: list[Prepared]) -> list[Prepared]:
-        """Of a chunk's events, those not yet stored; stored ones are duplicates or conflicts."""
-        stored = self.repository.stored_content((e.source, e.event_id) for e in events)
-        fresh: list[Prepared] = []
-        duplicates: Counter[str] = Counter()
-        for e in events:
-            known = stored.get((e.source, e.event_id))
-            if known is None:
-                fresh.append(e)
-            elif known == e.content:
+            elif content == e.content:
                 duplicates[e.type] += 1
             else:
                 self._reject(e, [self._conflict(e)])

@@ -28,18 +28,37 @@ ENVELOPE_ARROW: dict[str, pa.DataType] = {
 }
 
 
+def unwrap_annotation(annotation: Any) -> tuple[Any, list[Any], bool]:
+    """(bare annotation, metadata, nullable) of a field annotation such as ``Identifier | None``.
+
+    The catalogue's annotations are at most an optional of an ``Annotated`` alias; anything
+    else (a union of two types) raises ``TypeError``.
+    """
+    metadata: list[Any] = []
+    nullable = False
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                raise TypeError(f"union of several types: {annotation!r}")
+            nullable = True
+            annotation = members[0]
+        elif origin is typing.Annotated:
+            annotation, *extra = typing.get_args(annotation)
+            metadata.extend(extra)
+        else:
+            return annotation, metadata, nullable
+
+
 def _scalar_type(annotation: Any) -> type:
     """The Python scalar behind an annotation (``int | None`` → int, ``Literal['a']`` → str)."""
+    annotation, _, _ = unwrap_annotation(annotation)
     origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        (inner,) = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _scalar_type(inner)
     if origin is Literal:
         kinds = {type(a) for a in typing.get_args(annotation)}
         (kind,) = kinds
         return kind
-    if origin is typing.Annotated:
-        return _scalar_type(typing.get_args(annotation)[0])
     if isinstance(annotation, type):
         for base in (bool, int, str, dt.datetime, dt.date):
             if issubclass(annotation, base):
