@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-EXTRAS ?= dev
+# make test installs the optional Spark engine too; make demo needs only the core.
+TEST_EXTRAS ?= dev,spark
 
 .DEFAULT_GOAL := help
 
@@ -12,18 +13,22 @@ EXTRAS ?= dev
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-6s %s\n", $$1, $$2}'
 
+TEST_STAMP := $(STAMP)-test
+
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-venv: $(STAMP)
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[$(TEST_EXTRAS)]'
+	@touch $@
 
 demo: $(STAMP) ## Set up, then run the main job on embedded defaults
 	$(BIN)/openscore demo
 
-test: $(STAMP) ## Set up, then run the tests
+test: $(TEST_STAMP) ## Set up, then run the tests (with the Spark engine)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP) ## ruff and mypy
@@ -34,6 +39,7 @@ lint: $(STAMP) ## ruff and mypy
 bench: $(STAMP) ## Run the benchmarks and print their figures
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/features.py
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) .openscore

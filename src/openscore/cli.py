@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from openscore.config import Settings, get_settings
 from openscore.db.engine import make_engine, upgrade
+from openscore.features.cli import features_app
 from openscore.ledger.files import BATCH_SIZE, FileProblem, discover, file_size_hint
 from openscore.ledger.imports import import_file, rejects_file
 from openscore.ledger.lake import export_lake
@@ -40,6 +41,7 @@ db_app = typer.Typer(help="The system of record's schema.", no_args_is_help=True
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(db_app, name="db")
 app.command("simulate")(simulate_command)
+app.add_typer(features_app, name="features")
 
 console = Console()
 errors = Console(stderr=True)

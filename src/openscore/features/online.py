@@ -1,0 +1,178 @@
+"""One member's features from that member's events in memory: what the service calls after an event.
+
+The same plan as the batch engines, compiled once per process to one DuckDB query in which
+``as_of`` is a parameter, run on Arrow tables registered in an in-memory DuckDB connection.
+Compiling the Ibis expressions costs far more than running them on a few hundred events, so
+it happens once (``online_query``); each call only binds tables and executes.
+
+Connections features need more than the member's own events: pass ``network``, the events of
+the member's neighbourhood (see :data:`NETWORK_EVENT_TYPES`), and the results equal the batch
+engines' for the member. Without it the connections features describe an empty network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
+
+import duckdb
+import ibis
+import pyarrow as pa
+
+from openscore.features.catalogue import feature_names, typed_columns_sql
+from openscore.features.engines import feature_plan
+from openscore.features.inputs import (
+    DISPUTES,
+    DISPUTES_SCHEMA,
+    EVENTS,
+    SCORES,
+    SCORES_SCHEMA,
+    events_arrow_schema,
+    to_arrow,
+    to_events_arrow,
+)
+from openscore.features.plan import AS_OF, as_one_query, check_as_of, compile_stages
+
+#: The event types of *other* members that connections features read. For results equal to
+#: the batch engines', ``network`` holds these events of every member within
+#: ``rules.PAGERANK_STEPS`` ties of the member and of every member of the member's groups.
+NETWORK_EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        "member_enrolled",
+        "member_left",
+        "identity_verified",
+        "loan_defaulted",
+        "connection_made",
+        "connection_removed",
+        "group_joined",
+        "group_left",
+        "event_retracted",
+    }
+)
+
+# A stand-in instant no real as_of uses; its literal in the compiled SQL becomes a parameter.
+_SENTINEL = dt.datetime(2199, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
+_SENTINEL_SQL = "MAKE_TIMESTAMPTZ(2199, 1, 2, 3, 4, 5.678901, 'UTC')"
+
+Values = dict[str, int | float | None]
+
+
+_PARAMS = "online_params"
+
+#: DuckDB optimizers that rewrite a plan from the statistics of the rows it will read (value
+#: ranges, emptiness, row groups). A prepared plan is not re-planned when rows change, so
+#: with any of these on, a plan prepared over empty tables answers "no member" forever.
+DATA_DEPENDENT_OPTIMIZERS = (
+    "statistics_propagation",
+    "empty_result_pullup",
+    "compressed_materialization",
+    "row_group_pruner",
+    "late_materialization",
+    "regex_range",
+)
+
+
+@cache
+def online_query() -> str:
+    """The whole plan as one DuckDB query reading ``as_of`` and the member from a table.
+
+    ``as_of`` comes from a one-row table rather than a statement parameter: DuckDB re-plans
+    a prepared statement whose parameters or tables change, and planning this query costs
+    several times more than running it on a few hundred events. With tables whose rows
+    change but whose definitions do not, the prepared plan is reused call after call.
+    """
+    params = {AS_OF: _SENTINEL}
+    stages = compile_stages(
+        feature_plan(),
+        lambda expr: str(ibis.to_sql(expr, dialect="duckdb", pretty=False, params=params)),
+    )
+    query = f"SELECT {typed_columns_sql()} FROM ({as_one_query(stages)}) AS features"
+    query += f' WHERE member_id = (SELECT "member_id" FROM "{_PARAMS}")'
+    if _SENTINEL_SQL not in query:
+        raise RuntimeError("as_of literal not found in the compiled query: has Ibis changed?")
+    return query.replace(_SENTINEL_SQL, f'(SELECT "as_of" FROM "{_PARAMS}")')
+
+
+class OnlineFeatures:
+    """Computes one member's features in memory; one instance per thread (not shared).
+
+    The instance keeps an in-memory DuckDB database whose input tables are emptied and
+    refilled on each call, and the feature query prepared once against them.
+    """
+
+    def __init__(self) -> None:
+        self._connection = duckdb.connect(config={"threads": 1})
+        self._thread = threading.get_ident()
+        connection = self._connection
+        connection.execute("SET TimeZone = 'UTC'")
+        # The plan is prepared once and reused while the tables' rows change, so no
+        # optimizer may specialise it to the rows present when it was prepared.
+        connection.execute(f"SET disabled_optimizers = '{','.join(DATA_DEPENDENT_OPTIMIZERS)}'")
+        for name, schema in (
+            (EVENTS, events_arrow_schema()),
+            (DISPUTES, DISPUTES_SCHEMA),
+            (SCORES, SCORES_SCHEMA),
+        ):
+            connection.from_arrow(schema.empty_table()).create(name)
+        connection.execute(f'CREATE TABLE "{_PARAMS}" (as_of TIMESTAMPTZ, member_id VARCHAR)')
+        connection.execute(f"PREPARE features AS {online_query()}")
+
+    def compute(
+        self,
+        member_id: str,
+        events: pa.Table | Iterable[Mapping[str, Any]],
+        as_of: dt.datetime,
+        *,
+        network: pa.Table | Iterable[Mapping[str, Any]] | None = None,
+        disputes: pa.Table | Iterable[Mapping[str, Any]] | None = None,
+        scores: pa.Table | Iterable[Mapping[str, Any]] | None = None,
+    ) -> Values | None:
+        """The member's features as of ``as_of``; None if not a member then."""
+        if threading.get_ident() != self._thread:
+            raise RuntimeError("an OnlineFeatures instance belongs to the thread that made it")
+        as_of = check_as_of(as_of)
+        table = to_events_arrow(events)
+        if network is not None:
+            table = pa.concat_tables([table, to_events_arrow(network)])
+        inputs = {
+            EVENTS: table,
+            DISPUTES: to_arrow(disputes, DISPUTES_SCHEMA),
+            SCORES: to_arrow(scores, SCORES_SCHEMA),
+        }
+        connection = self._connection
+        # Rows go in inside a transaction that is always rolled back, so every call starts
+        # from empty tables without deleting anything.
+        connection.execute("BEGIN TRANSACTION")
+        try:
+            for name, rows in inputs.items():
+                if rows.num_rows:
+                    connection.from_arrow(rows).insert_into(name)
+            connection.execute(f'INSERT INTO "{_PARAMS}" VALUES (?, ?)', [as_of, member_id])
+            result = connection.execute("EXECUTE features").fetchall()
+        finally:
+            connection.execute("ROLLBACK")
+        if not result:
+            return None
+        (row,) = result
+        return dict(zip(feature_names(), row[1:], strict=True))
+
+    def close(self) -> None:
+        """Close the in-memory database."""
+        self._connection.close()
+
+
+def compute_member(
+    member_id: str,
+    events: pa.Table | Iterable[Mapping[str, Any]],
+    as_of: dt.datetime,
+    **inputs: Any,
+) -> Values | None:
+    """One-off convenience over :class:`OnlineFeatures` (a service keeps an instance)."""
+    online = OnlineFeatures()
+    try:
+        return online.compute(member_id, events, as_of, **inputs)
+    finally:
+        online.close()
