@@ -92,6 +92,14 @@ def _events(lake: Path) -> int:
     return int(count)
 
 
+def _print_runs(runs: tuple[tuple[str, dict[str, Any]], ...]) -> None:
+    for name, report in runs:
+        print(
+            f"{name:>24}: {report['seconds']:8.1f} s  peak {report['peak_mb']:8,.0f} MB  "
+            f"{report['rows']:,} members"
+        )
+
+
 def batch(workdir: Path, members: int, months: int, seed: int) -> float:
     lake = _city(workdir, members, months, seed)
     as_of = _as_of(months)
@@ -99,11 +107,7 @@ def batch(workdir: Path, members: int, months: int, seed: int) -> float:
     print(f"\n== DuckDB, {members:,} members, {events:,} events, as of {as_of:%Y-%m-%d} ==")
     bare = _child("bare", lake, as_of, workdir / "bare.parquet")
     full = _child("duckdb", lake, as_of, workdir / "features-duckdb")
-    for name, report in (("bare pass (count, sum)", bare), ("all features", full)):
-        print(
-            f"{name:>24}: {report['seconds']:8.1f} s  peak {report['peak_mb']:8,.0f} MB  "
-            f"{report['rows']:,} members"
-        )
+    _print_runs((("bare pass (count, sum)", bare), ("all features", full)))
     ratio = full["seconds"] / bare["seconds"]
     verdict = "within" if ratio <= 4 else "NOT within"
     print(f"{'features / bare':>24}: {ratio:8.1f} x  ({verdict} the 4x target)")
@@ -116,11 +120,7 @@ def spark(workdir: Path, members: int, months: int, seed: int) -> None:
     print(f"\n== Spark local[2] beside DuckDB, {members:,} members, {_events(lake):,} events ==")
     duck = _child("duckdb", lake, as_of, workdir / "features-duckdb-small")
     sparked = _child("spark", lake, as_of, workdir / "features-spark")
-    for name, report in (("DuckDB", duck), ("Spark local[2]", sparked)):
-        print(
-            f"{name:>24}: {report['seconds']:8.1f} s  peak {report['peak_mb']:8,.0f} MB  "
-            f"{report['rows']:,} members"
-        )
+    _print_runs((("DuckDB", duck), ("Spark local[2]", sparked)))
 
 
 def online(events: int, calls: int) -> None:

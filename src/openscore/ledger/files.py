@@ -184,9 +184,11 @@ def _jsonl_lines(lines: list[bytes], first: int, context: dict[str, Any]) -> tup
     # The screen is cheap and C-level: no line too long, none too short to hold an object
     # (a blank line is one or two bytes), and valid UTF-8 throughout. A whitespace-only line
     # that slips through makes Arrow's row count differ, which sends the block below too.
-    if max(map(len, lines)) <= MAX_LINE_BYTES and min(map(len, lines)) > 2:
+    screened = max(map(len, lines)) <= MAX_LINE_BYTES and min(map(len, lines)) > 2
+    if screened:
         joined = b"".join(lines)
-        table = json_lines_table(lines, joined) if _is_utf8(joined) else None
+        screened = _utf8_error(joined) is None
+        table = json_lines_table(lines, joined) if screened else None
         if table is not None:
             every_line = list(range(first, first + len(lines)))
             return _jsonl_block(lines, every_line, Chunk(), context, table), True
@@ -200,31 +202,25 @@ def _jsonl_lines(lines: list[bytes], first: int, context: dict[str, Any]) -> tup
             early.add(Parsed(number, [(None, message)]))
         elif not data.strip():
             continue
-        elif not _is_utf8(data):
-            error = _utf8_error(data)
+        elif (error := _utf8_error(data)) is not None:
             message = f"not valid UTF-8: byte 0x{data[error.start]:02x} at column {error.start + 1}"
             early.add(Parsed(number, [(None, message)], data.decode("utf-8", "replace")))
         else:
             kept.append(data)
             numbers.append(number)
     found = bool(kept) or bool(early.rejected)
-    return _jsonl_block(kept, numbers, early, context), found
+    # Arrow has already refused these very lines if the screen passed and none was dropped:
+    # then they go straight to pydantic rather than through a second failed parse.
+    retry_arrow = not (screened and len(kept) == len(lines))
+    return _jsonl_block(kept, numbers, early, context, arrow=retry_arrow), found
 
 
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _utf8_error(data: bytes) -> UnicodeDecodeError:
+def _utf8_error(data: bytes) -> UnicodeDecodeError | None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
         return error
-    raise AssertionError("valid UTF-8")
+    return None
 
 
 def _jsonl_block(
@@ -233,11 +229,13 @@ def _jsonl_block(
     chunk: Chunk,
     context: dict[str, Any],
     table: pa.Table | None = None,
+    *,
+    arrow: bool = True,
 ) -> Chunk:
     """Validate JSON lines: vectorised where possible, line by line otherwise."""
     if not block:
         return chunk
-    if table is None:
+    if table is None and arrow:
         table = json_lines_table(block)
 
     def one_line(row: int) -> Prepared | Parsed:
@@ -364,11 +362,13 @@ def _read_csv(
     path: Path, context: dict[str, Any], batch_size: int, advance: Advance
 ) -> Iterator[Chunk]:
     decode_errors: dict[int, str] = {}
+    read = 0  # bytes read since progress was last reported (once a chunk, not once a line)
 
     def lines() -> Iterator[str]:
+        nonlocal read
         with path.open("rb") as handle:
             for number, data in enumerate(handle, start=1):
-                advance(len(data))
+                read += len(data)
                 if number == 1 and data.startswith(BOM):
                     data = data[len(BOM) :]
                 try:
@@ -426,8 +426,11 @@ def _read_csv(
             record = {name: value for name, value in zip(header, row, strict=True) if value != ""}
             chunk.add(parse_mapping(record, context, line, strings=True))
         if len(chunk) >= batch_size:
+            advance(read)
+            read = 0
             yield chunk
             chunk = Chunk()
+    advance(read)
     if not seen_event:
         chunk.add(Parsed(None, [(None, "file has a header but no events")]))
     if len(chunk):

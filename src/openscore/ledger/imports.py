@@ -7,7 +7,6 @@ import gc
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,7 +17,7 @@ from openscore.ledger.canonical import Prepared
 from openscore.ledger.files import BATCH_SIZE, Advance, read_ahead, read_events
 from openscore.ledger.repository import LedgerRepository
 from openscore.ledger.schemas import IngestError, IngestReport
-from openscore.ledger.service import Ingestion, IngestRejected, RejectSink
+from openscore.ledger.service import Ingestion, RejectSink
 from openscore.ledger.validation import Parsed
 
 
@@ -37,12 +36,6 @@ def few_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*thresholds)
-
-
-@dataclass
-class FileOutcome:
-    path: Path
-    report: IngestReport
 
 
 def import_file(
@@ -136,6 +129,3 @@ def rejects_file(path: Path | None) -> Iterator[RejectsFile | None]:
         writer.close(keep=False)
         raise
     writer.close(keep=True)
-
-
-__all__ = ["FileOutcome", "IngestRejected", "RejectsFile", "import_file", "rejects_file"]

@@ -77,10 +77,3 @@ class IngestReport(BaseModel):
         self.rejected += other.rejected
         self.add_errors(other.errors)
         self.error_count += other.error_count - len(other.errors)
-
-
-class BatchResult(BaseModel):
-    """The HTTP and programmatic answer to an accepted batch."""
-
-    inserted: int
-    duplicates: int

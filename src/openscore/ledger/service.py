@@ -117,7 +117,8 @@ class Ingestion:
         )
         if not self.repository.insert_events(accepted, all_new=known_new):
             return False
-        self._count(Counter(e.type for e in accepted), "inserted")
+        for event_type, inserted in Counter(e.type for e in accepted).items():
+            self.report.count(event_type, inserted=inserted)
         for position, found in sorted(errors.items()):
             self._reject(fresh[position], found)
         return True
@@ -138,7 +139,8 @@ class Ingestion:
                 duplicates[e.type] += 1
             else:
                 self._reject(e, [self._conflict(e)])
-        self._count(duplicates, "duplicates")
+        for event_type, repeated in duplicates.items():
+            self.report.count(event_type, duplicates=repeated)
         return fresh
 
     def _register_sources(self, events: Sequence[Prepared]) -> None:
@@ -215,13 +217,6 @@ class Ingestion:
             "and send a corrected one"
         )
         return self._error(e, "event_id", message)
-
-    def _count(self, counts: Counter[str], what: str) -> None:
-        for event_type, number in counts.items():
-            if what == "inserted":
-                self.report.count(event_type, inserted=number)
-            else:
-                self.report.count(event_type, duplicates=number)
 
     def _error(self, record: Rejected, field_name: str | None, message: str) -> IngestError:
         return IngestError(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import types
 import typing
-from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any, Literal
 
@@ -111,12 +110,6 @@ def event_to_wide(event: EventBase) -> dict[str, Any]:
     return row
 
 
-def events_to_table(events: Iterable[EventBase]) -> pa.Table:
-    """Events as an Arrow table in the wide schema."""
-    rows = [event_to_wide(e) for e in events]
-    return pa.Table.from_pylist(rows, schema=wide_schema())
-
-
 def format_csv_value(value: Any) -> str:
     """A Python value as a CSV cell that the catalogue reads back to the same value."""
     if value is None:
@@ -128,9 +121,3 @@ def format_csv_value(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
-
-
-def csv_row(event: EventBase, columns: Mapping[str, int] | Iterable[str]) -> list[str]:
-    """One event as a CSV row for the given columns."""
-    values = event.model_dump()
-    return [format_csv_value(values.get(name)) for name in columns]
