@@ -21,6 +21,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
+BENCH_STAMP := $(STAMP)-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
 $(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[$(TEST_EXTRAS)]'
 	@touch $@
@@ -36,7 +42,7 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 
-bench: $(STAMP) ## Run the benchmarks and print their figures
+bench: $(BENCH_STAMP) ## Run the benchmarks and print their figures
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/features.py

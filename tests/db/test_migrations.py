@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from openscore.db.engine import downgrade, upgrade
+from openscore.db.engine import alembic_config, downgrade, upgrade
 from openscore.db.tables import Base
 
 
@@ -20,7 +21,7 @@ def test_downgrade_to_base_and_up_again(engine: Engine) -> None:
     downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     upgrade(engine)
-    assert {"events", "members", "sources", "export_watermarks"} <= set(
+    assert {"events", "members", "sources", "export_watermarks", "scores"} <= set(
         inspect(engine).get_table_names()
     )
 
@@ -29,4 +30,6 @@ def test_upgrade_is_idempotent(engine: Engine) -> None:
     upgrade(engine)
     upgrade(engine)
     with engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0001"
+        current = MigrationContext.configure(connection).get_current_revision()
+    assert current == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    assert current is not None

@@ -118,3 +118,30 @@ class ExportWatermark(Base):
     lake: Mapped[str] = mapped_column(Text, primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ScoreRecord(Base):
+    """One score of one member as of one instant, by one model version; history is kept.
+
+    The same ledger, model version and `as_of` give the same record, so `features_hash` (of
+    the feature vector the points were read from) lets anyone check a score was not forged
+    or drifted. `subscores` and `reasons` are JSON: the five dimensions' points (and their
+    0–100 scale for the radar), and up to four reasons with the evidence behind each.
+    `cause` says what produced the record: a batch run or the event that triggered an
+    online rescore.
+    """
+
+    __tablename__ = "scores"
+    __table_args__ = (Index("ix_scores_member_as_of", "member_id", "as_of"),)
+
+    score_id: Mapped[int] = mapped_column(SequenceNumber, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    score: Mapped[int] = mapped_column(SmallInteger)
+    band: Mapped[str] = mapped_column(String(20))
+    model_version: Mapped[str] = mapped_column(String(80))
+    features_hash: Mapped[str] = mapped_column(String(64))
+    subscores: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[str] = mapped_column(Text)
+    cause: Mapped[str] = mapped_column(String(120))
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
