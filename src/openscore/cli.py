@@ -29,6 +29,14 @@ from openscore.ledger.lake import export_lake
 from openscore.ledger.repository import LedgerRepository
 from openscore.ledger.schemas import IngestReport
 from openscore.ledger.service import IngestRejected
+from openscore.scoring.batch_cli import score_command
+from openscore.scoring.cli import (
+    evaluate_command,
+    explain_command,
+    models_app,
+    train_command,
+    whatif_command,
+)
 from openscore.simulate.cli import simulate_command
 
 app = typer.Typer(
@@ -42,6 +50,12 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(db_app, name="db")
 app.command("simulate")(simulate_command)
 app.add_typer(features_app, name="features")
+app.command("score")(score_command)
+app.command("train")(train_command)
+app.command("evaluate")(evaluate_command)
+app.command("explain")(explain_command)
+app.command("whatif")(whatif_command)
+app.add_typer(models_app, name="models")
 
 console = Console()
 errors = Console(stderr=True)

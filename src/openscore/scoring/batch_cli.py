@@ -1,0 +1,134 @@
+"""``openscore score``: score every member as of a date in DuckDB or Spark, and record it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from openscore.config import Settings
+from openscore.features.cli import parse_as_of
+
+if TYPE_CHECKING:
+    from openscore.scoring.artefact import ScorecardArtefact
+
+
+def _out() -> Console:
+    return Console()
+
+
+def _err() -> Console:
+    return Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    _err().print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def resolve_model(model: str | None, settings: Settings) -> ScorecardArtefact:
+    """The model to score with: a registry id, a path to an artefact file, or the champion."""
+    from openscore.scoring.artefact import load_artefact
+    from openscore.scoring.registry import champion, load_model, models_dir
+
+    if model is not None and (model.endswith(".json") or Path(model).is_file()):
+        return load_artefact(model)
+    if model is not None:
+        return load_model(model, models_dir(settings))
+    chosen = champion(models_dir(settings))
+    if chosen is None:
+        raise LookupError(
+            f"no champion model in {models_dir(settings)}: train one first "
+            "(openscore train) or name one with --model"
+        )
+    return chosen
+
+
+def score_command(
+    as_of: Annotated[
+        str,
+        typer.Option(
+            "--as-of",
+            metavar="DATE",
+            help="YYYY-MM-DD (the end of that day, UTC) or an ISO instant with an offset.",
+        ),
+    ],
+    engine: Annotated[str, typer.Option("--engine", help="duckdb (embedded) or spark.")] = "duckdb",
+    lake: Annotated[
+        Path | None,
+        typer.Option("--lake", help="Lake directory (default: the data directory's lake)."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", help="Model id in the registry, or an artefact file (default: champion)."
+        ),
+    ] = None,
+    spark_master: Annotated[
+        str | None, typer.Option("--spark-master", help="Spark master URL (default local[2]).")
+    ] = None,
+) -> None:
+    """Score every member as of a date in the engine; write score records and Parquet."""
+    # Imported here so that `openscore --help` does not load Ibis, DuckDB or the scorecard.
+    from openscore.cli import open_store
+    from openscore.features.engines import UnknownEngineError, engine_class
+    from openscore.scoring.artefact import ArtefactError
+    from openscore.scoring.batch import BatchError, run_batch
+    from openscore.scoring.compile import CompileError
+
+    instant = parse_as_of(as_of)
+    config: dict[str, Any] = {}
+    if spark_master is not None:
+        if engine != "spark":
+            raise typer.BadParameter("--spark-master needs --engine spark")
+        config["master"] = spark_master
+    try:
+        engine_class(engine)
+    except UnknownEngineError as error:
+        raise typer.BadParameter(str(error.args[0]), param_hint="--engine") from None
+    settings, store = open_store()
+    try:
+        artefact = resolve_model(model, settings)
+    except (ArtefactError, LookupError, FileNotFoundError) as problem:
+        raise _fail(str(problem)) from None
+    lake = lake or settings.lake_dir
+    try:
+        with _progress() as progress:
+            task = progress.add_task("starting", total=None)
+
+            def advance(step: str, done: int, total: int) -> None:
+                progress.update(task, description=step, completed=done, total=total)
+
+            report = run_batch(
+                artefact,
+                instant,
+                store=store,
+                lake=lake,
+                data_dir=settings.data_dir,
+                engine=engine,
+                engine_config=config,
+                progress=advance,
+            )
+    except (BatchError, CompileError, FileNotFoundError) as problem:
+        raise _fail(str(problem)) from None
+    rate = report.members / max(report.seconds, 1e-9)
+    _out().print(
+        f"scored {report.members:,} members as of {instant.isoformat()} with model "
+        f"{report.model_version} on {engine} in {report.seconds:,.1f} s ({rate:,.0f}/s): "
+        f"{report.recorded:,} new score records, {report.unchanged:,} already recorded "
+        f"(run {report.run_id}); table written to {report.out}",
+        soft_wrap=True,
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]score[/] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_err(),
+    )
