@@ -20,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy import Engine
 
+from openscore.api.cli import attest_app, keys_app, members_app, partners_app, serve, staff_app
 from openscore.config import Settings, get_settings
 from openscore.db.engine import make_engine, upgrade
 from openscore.features.cli import features_app
@@ -50,6 +51,12 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(db_app, name="db")
 app.command("simulate")(simulate_command)
 app.add_typer(features_app, name="features")
+app.command("serve")(serve)
+app.add_typer(partners_app, name="partners")
+app.add_typer(staff_app, name="staff")
+app.add_typer(members_app, name="members")
+app.add_typer(keys_app, name="keys")
+app.add_typer(attest_app, name="attest")
 app.command("score")(score_command)
 app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)

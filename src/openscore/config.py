@@ -33,6 +33,15 @@ class Settings(BaseSettings):
         default=None,
         description="Fernet key for personal data at rest; generated into data_dir on first run.",
     )
+    rate_limit_sign_in: str = Field(
+        default="10/minute", description="Sign-in attempts per client and member id."
+    )
+    rate_limit_partner: str = Field(
+        default="6000/minute", description="API requests per partner (all its keys)."
+    )
+    rate_limit_verify: str = Field(
+        default="600/minute", description="Online attestation checks per client address."
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -145,3 +145,127 @@ class ScoreRecord(Base):
     reasons: Mapped[str] = mapped_column(Text)
     cause: Mapped[str] = mapped_column(String(120))
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# --- the service: credentials, partners, consent, access log, signing keys (migration 0003) ---
+
+
+class Partner(Base):
+    """A business that reports events and asks, with members' consent, about their standing.
+
+    ``threshold`` is the partner's own cut-off, fixed by an operator: a partner told only
+    yes or no cannot bisect its way to the number by asking with other thresholds.
+    """
+
+    __tablename__ = "partners"
+
+    partner_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    scopes: Mapped[str] = mapped_column(String(200))
+    threshold: Mapped[int] = mapped_column(SmallInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ApiKey(Base):
+    """A credential of a partner, an operator or an auditor; only its SHA-256 is kept."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (UniqueConstraint("key_hash"),)
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    holder: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class MemberCredential(Base):
+    """A member's password, as an argon2id hash."""
+
+    __tablename__ = "member_credentials"
+
+    member_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("members.member_id", ondelete="CASCADE"), primary_key=True
+    )
+    password_hash: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class MemberSession(Base):
+    """A signed-in member's session; only the SHA-256 of its token is kept."""
+
+    __tablename__ = "member_sessions"
+    __table_args__ = (Index("ix_member_sessions_member_id", "member_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("members.member_id", ondelete="CASCADE")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Pseudonym(Base):
+    """The only name a partner knows a member by: one per member and partner, never reused."""
+
+    __tablename__ = "pseudonyms"
+    __table_args__ = (UniqueConstraint("member_id", "partner_id"),)
+
+    pseudonym: Mapped[str] = mapped_column(String(40), primary_key=True)
+    member_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("members.member_id", ondelete="CASCADE")
+    )
+    partner_id: Mapped[str] = mapped_column(String(63), ForeignKey("partners.partner_id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ConsentGrant(Base):
+    """A member's consent for one partner and purpose, at a level, until an expiry."""
+
+    __tablename__ = "consent_grants"
+    __table_args__ = (
+        Index("ix_consent_grants_member_id", "member_id"),
+        Index("ix_consent_grants_partner_member", "partner_id", "member_id"),
+    )
+
+    grant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    member_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("members.member_id", ondelete="CASCADE")
+    )
+    partner_id: Mapped[str] = mapped_column(String(63), ForeignKey("partners.partner_id"))
+    purpose: Mapped[str] = mapped_column(String(40))
+    level: Mapped[str] = mapped_column(String(8))
+    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AccessLogEntry(Base):
+    """One partner query of a member's standing: who, when, what was answered, under which grant."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_member_asked", "member_id", "asked_at"),)
+
+    entry_id: Mapped[int] = mapped_column(SequenceNumber, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(String(64))
+    partner_id: Mapped[str] = mapped_column(String(63))
+    grant_id: Mapped[str] = mapped_column(String(40))
+    purpose: Mapped[str] = mapped_column(String(40))
+    level: Mapped[str] = mapped_column(String(8))
+    answered: Mapped[str] = mapped_column(String(120))
+    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class SigningKey(Base):
+    """An Ed25519 key that signs attestations; the private half only Fernet-encrypted."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(40), primary_key=True)
+    public_jwk: Mapped[str] = mapped_column(Text)
+    private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

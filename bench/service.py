@@ -1,0 +1,262 @@
+"""Service benchmark: the server in its own process, a load generator on loopback.
+
+Prints three figures:
+
+- event to new score: one event POSTed, the member rescored online, the record committed
+  (sequential requests; median and p99 latency);
+- partner standing query with a signed attestation at 32 concurrent clients (requests per
+  second and p99), beside a bare endpoint of the same app returning a constant (the limit of
+  this server, client and machine);
+- batch posting: events per second for batches of 1,000 (every member in them rescored).
+
+Usage: ``.venv/bin/python bench/service.py [--members 1000] [--seconds 10]``. Everything is
+made in a temporary data directory (city, ledger, champion model, partner, consents).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+CLIENTS = 32
+
+
+def _first_of_month(months_back: int) -> dt.date:
+    today = dt.datetime.now(dt.UTC).date()
+    index = today.year * 12 + today.month - 1 - months_back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def prepare(data_dir: Path, members: int) -> tuple[str, list[str]]:
+    """City into the ledger, a champion, a partner; returns its key and consenting pseudonyms."""
+    os.environ["OPENSCORE_DATA_DIR"] = str(data_dir)
+    from sqlalchemy.orm import sessionmaker
+
+    from openscore.accounts.repository import AccountsRepository
+    from openscore.config import get_settings
+    from openscore.db.engine import make_engine, upgrade
+    from openscore.ledger.files import discover
+    from openscore.ledger.imports import import_file
+    from openscore.partners import service as partners
+    from openscore.partners.repository import PartnersRepository
+    from openscore.partners.schemas import Scope
+    from openscore.rights import service as rights
+    from openscore.rights.repository import RightsRepository
+    from openscore.rights.schemas import GrantIn, Purpose
+    from openscore.scoring.cityset import city_training_set
+    from openscore.scoring.registry import models_dir
+    from openscore.scoring.training import train_and_register
+    from openscore.simulate.config import load_config
+    from openscore.simulate.writer import write_city
+
+    settings = get_settings()
+    city = data_dir / "city"
+    config = load_config(None, members=members, months=24, seed=7, start=_first_of_month(24))
+    write_city(config, city)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    for path in discover([city / "events"]):
+        import_file(engine, path)
+    start = _first_of_month(12)
+    as_of = dt.datetime(start.year, start.month, 1, tzinfo=dt.UTC) - dt.timedelta(microseconds=1)
+    train_and_register(city_training_set(as_of, 12, city), directory=models_dir(settings))
+    now = dt.datetime.now(dt.UTC)
+    with sessionmaker(engine).begin() as session:
+        _, key = partners.add_partner(
+            PartnersRepository(session),
+            AccountsRepository(session),
+            "bench-bank",
+            "Bench Bank",
+            list(Scope),
+            600,
+            now,
+        )
+        enrolled = [
+            row[0]
+            for row in session.execute(
+                __import__("sqlalchemy").text(
+                    "SELECT member_id FROM members WHERE status = 'enrolled' ORDER BY member_id"
+                )
+            )
+        ]
+        names = []
+        for member_id in enrolled:
+            wanted = GrantIn(
+                partner_id="bench-bank",
+                purpose=Purpose.lending,
+                expires_at=now + dt.timedelta(days=30),
+            )
+            out = rights.grant(
+                RightsRepository(session), PartnersRepository(session), member_id, wanted, now
+            )
+            names.append(out.pseudonym)
+    engine.dispose()
+    return key, names
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "OPENSCORE_DATA_DIR": str(data_dir),
+        "OPENSCORE_RATE_LIMIT_PARTNER": "10000000/minute",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "openscore", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/ping").status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("the server did not start")
+
+
+def _event(pseudonym: str, event_id: str) -> dict[str, Any]:
+    occurred = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    return {
+        "schema_version": 1,
+        "event_id": event_id,
+        "type": "payment_made",
+        "member_id": pseudonym,
+        "occurred_at": occurred.isoformat(),
+        "amount": 2_500,
+        "currency": "EUR",
+        "merchant_category": "groceries",
+        "channel": "card",
+    }
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def event_to_score(base: str, key: str, names: list[str], count: int, prefix: str) -> list[float]:
+    latencies = []
+    with httpx.Client(
+        base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120
+    ) as client:
+        for i in range(count):
+            body = {"events": [_event(names[i % len(names)], f"{prefix}-{i}")]}
+            started = time.perf_counter()
+            answer = client.post("/v1/events", json=body)
+            latencies.append(time.perf_counter() - started)
+            if answer.status_code != 200 or answer.json()["rescoring"]["rescored"] != 1:
+                raise RuntimeError(f"event not rescored: {answer.text}")
+    return latencies
+
+
+async def _load(base: str, paths: list[str], headers: dict[str, str], seconds: float) -> Any:
+    latencies: list[float] = []
+    failures = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, limits=limits, timeout=120
+    ) as client:
+
+        async def worker(offset: int) -> None:
+            nonlocal failures
+            i = offset
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                answer = await client.get(paths[i % len(paths)])
+                latencies.append(time.perf_counter() - started)
+                failures += answer.status_code != 200
+                i += CLIENTS
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(n) for n in range(CLIENTS)))
+        wall = time.perf_counter() - started
+    return len(latencies) / wall, _quantile(latencies, 0.99), failures
+
+
+def batches(base: str, key: str, names: list[str], rounds: int) -> float:
+    events, seconds = 0, 0.0
+    with httpx.Client(
+        base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=300
+    ) as client:
+        for r in range(rounds):
+            body = {
+                "events": [_event(names[i % len(names)], f"batch-{r}-{i}") for i in range(1_000)]
+            }
+            started = time.perf_counter()
+            answer = client.post("/v1/events", json=body)
+            seconds += time.perf_counter() - started
+            if answer.status_code != 200:
+                raise RuntimeError(answer.text)
+            events += answer.json()["inserted"]
+    return events / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=1_000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--events", type=int, default=300, help="events timed one by one")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="openscore-bench-service-") as scratch:
+        data_dir = Path(scratch)
+        print(f"preparing a city of {args.members:,} members, a champion and consents ...")
+        key, names = prepare(data_dir, args.members)
+        port = _free_port()
+        server = start_server(data_dir, port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            report(base, key, names, args)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def report(base: str, key: str, names: list[str], args: argparse.Namespace) -> None:
+    event_to_score(base, key, names, 20, "warm")  # warm-up: each server thread's engines
+    latencies = event_to_score(base, key, names, args.events, "timed")
+    print(
+        f"event to new score ({args.events} sequential POSTs, rescoring included): "
+        f"median {statistics.median(latencies) * 1e3:.1f} ms, "
+        f"p99 {_quantile(latencies, 0.99) * 1e3:.1f} ms (target < 30 ms, < 100 ms)"
+    )
+    headers = {"Authorization": f"Bearer {key}"}
+    standing = [f"/v1/standing/{n}?purpose=lending" for n in names]
+    asyncio.run(_load(base, standing, headers, 2.0))  # warm-up
+    bare_rate, bare_p99, _ = asyncio.run(_load(base, ["/v1/ping"], {}, args.seconds))
+    rate, p99, failures = asyncio.run(_load(base, standing, headers, args.seconds))
+    print(
+        f"standing with attestation, {CLIENTS} clients: {rate:,.0f} req/s, "
+        f"p99 {p99 * 1e3:.1f} ms, {failures} non-200"
+    )
+    print(
+        f"bare constant endpoint, {CLIENTS} clients: {bare_rate:,.0f} req/s, "
+        f"p99 {bare_p99 * 1e3:.1f} ms; standing = {rate / bare_rate:.0%} of bare "
+        "(target >= 40%, p99 < 50 ms)"
+    )
+    per_second = batches(base, key, names, 5)
+    print(f"batch posting, 1,000 events per batch: {per_second:,.0f} events/s (rescoring included)")
+
+
+if __name__ == "__main__":
+    main()

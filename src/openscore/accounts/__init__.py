@@ -1,0 +1,1 @@
+"""Accounts: members' passwords and sessions; API keys of partners, operators, auditors."""

@@ -1,0 +1,96 @@
+"""The app factory: one FastAPI app over the configured store, with every domain's router."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from openscore.accounts.endpoints import router as accounts_router
+from openscore.accounts.secrets import cookie_key
+from openscore.api.deps import ServiceState
+from openscore.api.problems import install_problem_handlers
+from openscore.api.ratelimit import RateLimits
+from openscore.attest import service as attest
+from openscore.attest.endpoints import router as attest_router
+from openscore.attest.repository import SigningKeysRepository
+from openscore.attest.service import KeyRing
+from openscore.config import Settings
+from openscore.db.engine import make_engine, upgrade
+from openscore.partners.endpoints import router as partners_router
+from openscore.rights.endpoints import router as rights_router
+from openscore.scoring import registry
+from openscore.scoring.artefact import ScorecardArtefact
+from openscore.standing.endpoints import router as standing_router
+from openscore.standing.rescoring import ChampionLoader, Rescorer
+
+
+def registry_champion(settings: Settings) -> ChampionLoader:
+    """The champion of the model registry in the data directory, or None if there is none."""
+
+    def load() -> ScorecardArtefact | None:
+        return registry.champion(registry.models_dir(settings))
+
+    return load
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    champion: ChampionLoader | None = None,
+) -> FastAPI:
+    """The service over ``settings``' store (schema brought up to date), ready for uvicorn.
+
+    ``engine`` and ``champion`` replace the configured store and the registry's champion
+    (tests and benchmarks use them).
+    """
+    # Each request may hold two connections (who is asking, then its unit of work) and the
+    # thread pool runs forty requests at once.
+    engine = engine or make_engine(settings.resolved_database_url, pool_size=20, max_overflow=60)
+    upgrade(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    with sessions.begin() as session:
+        attest.ensure_key(
+            SigningKeysRepository(session), settings.personal_data_key, dt.datetime.now(dt.UTC)
+        )
+    app = FastAPI(
+        title="OpenScore",
+        version="1",
+        summary="Consent-gated standing, signed attestations, members' own scores and rights.",
+    )
+    app.state.service = ServiceState(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        key_ring=KeyRing(settings.personal_data_key),
+        limits=RateLimits(
+            {
+                "sign_in": settings.rate_limit_sign_in,
+                "partner": settings.rate_limit_partner,
+                "verify": settings.rate_limit_verify,
+            }
+        ),
+        rescorer=Rescorer(champion or registry_champion(settings)),
+        cookie_key=cookie_key(settings.personal_data_key),
+        writers=threading.Lock(),
+    )
+    install_problem_handlers(app)
+    for router in (
+        accounts_router,
+        partners_router,
+        rights_router,
+        standing_router,
+        attest_router,
+    ):
+        app.include_router(router)
+
+    @app.get("/v1/ping", tags=["service"])
+    async def ping() -> dict[str, bool]:
+        """A constant: the service is up (and the bare limit of its throughput)."""
+        return {"ok": True}
+
+    return app

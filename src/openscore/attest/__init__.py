@@ -1,0 +1,1 @@
+"""Attestations: signed, expiring statements of a member's standing, and their keys."""

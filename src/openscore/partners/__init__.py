@@ -1,0 +1,1 @@
+"""Partners: the businesses that report events and ask about members' standing."""

@@ -1,0 +1,1 @@
+"""Rights: consent grants, partner-scoped pseudonyms and the access log."""

@@ -1,0 +1,1 @@
+"""Standing: a member's scores as members and partners read them, and online rescoring."""

@@ -1,0 +1,117 @@
+"""The ledger rows online rescoring reads: a member's events and their network's. Never writes.
+
+Rows come back in the wide shape the feature definitions read (envelope columns plus the
+type's own fields, dates as dates), the same shape the lake holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from functools import cache
+from typing import Any, cast
+
+import orjson
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from openscore.db.tables import EventRecord, Member, ScoreRecord
+from openscore.features import rules
+from openscore.features.online import NETWORK_EVENT_TYPES
+from openscore.ledger.wide import field_types
+
+events = cast(Table, EventRecord.__table__)
+members = cast(Table, Member.__table__)
+scores = cast(Table, ScoreRecord.__table__)
+
+_TIES = ("connection_made", "connection_removed")
+_CHUNK = 5_000
+_COLUMNS = (
+    events.c.event_id,
+    events.c.type,
+    events.c.member_id,
+    events.c.occurred_at,
+    events.c.source,
+    events.c.fields,
+)
+
+
+@cache
+def _date_fields() -> tuple[str, ...]:
+    return tuple(name for name, kind in field_types().items() if kind is dt.date)
+
+
+def _wide(row: Any) -> dict[str, Any]:
+    record: dict[str, Any] = orjson.loads(row.fields)
+    for name in _date_fields():
+        if name in record:
+            record[name] = dt.date.fromisoformat(record[name])
+    record.update(
+        event_id=row.event_id,
+        type=row.type,
+        member_id=row.member_id,
+        occurred_at=row.occurred_at,
+        source=row.source,
+    )
+    return record
+
+
+class StandingRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def connections_opt_in(self, member_id: str) -> bool | None:
+        """Whether the member opted in to the connections dimension; None if not a member."""
+        query = select(members.c.connections_opt_in).where(members.c.member_id == member_id)
+        value = self.session.execute(query).scalar_one_or_none()
+        return None if value is None else bool(value)
+
+    def member_events(self, member_id: str) -> list[dict[str, Any]]:
+        query = select(*_COLUMNS).where(events.c.member_id == member_id)
+        return [_wide(row) for row in self.session.execute(query)]
+
+    def events_of(self, member_ids: Iterable[str], types: Iterable[str]) -> list[dict[str, Any]]:
+        wanted, kinds = sorted(set(member_ids)), sorted(set(types))
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), _CHUNK):
+            query = select(*_COLUMNS).where(
+                events.c.member_id.in_(wanted[start : start + _CHUNK]), events.c.type.in_(kinds)
+            )
+            found.extend(_wide(row) for row in self.session.execute(query))
+        return found
+
+    def network_events(self, member_id: str, own: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Network events of every member within ``PAGERANK_STEPS`` ties of the member.
+
+        Ties are recorded on both members' histories, so each ring is found from the previous
+        ring's own tie events, read by the (member_id) index together with the rest of that
+        ring's network events: every member's events are read once. Co-members of the
+        member's groups are not followed (that needs a scan of every group event): see
+        docs/service.md.
+        """
+        seen = {member_id}
+        found: list[dict[str, Any]] = []
+        ring = {e["peer_member_id"] for e in own if e["type"] in _TIES}
+        for _ in range(rules.PAGERANK_STEPS):
+            ring -= seen
+            if not ring:
+                break
+            seen |= ring
+            rows = self.events_of(ring, NETWORK_EVENT_TYPES)
+            found.extend(rows)
+            ring = {e["peer_member_id"] for e in rows if e["type"] in _TIES}
+        return found
+
+    def scores_of(self, member_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Past scores of these members (what connections features average, lagged)."""
+        wanted = sorted(set(member_ids))
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), _CHUNK):
+            query = select(scores.c.member_id, scores.c.as_of, scores.c.score).where(
+                scores.c.member_id.in_(wanted[start : start + _CHUNK])
+            )
+            found.extend(
+                {"member_id": r.member_id, "as_of": r.as_of, "score": float(r.score)}
+                for r in self.session.execute(query)
+            )
+        return found

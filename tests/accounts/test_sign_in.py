@@ -1,0 +1,72 @@
+"""Members sign in with a password (argon2id) and get a bearer token and a signed cookie."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import sessionmaker
+
+from openscore.accounts.repository import credentials, sessions
+from openscore.accounts.secrets import secret_hash
+from openscore.api.deps import SESSION_COOKIE
+from tests.api.world import MEMBER, PASSWORD, build_world
+
+
+def test_passwords_are_stored_as_argon2id_hashes(engine: Engine, tmp_path: Path) -> None:
+    build_world(engine, tmp_path)
+    with sessionmaker(engine)() as session:
+        stored = session.execute(
+            select(credentials.c.password_hash).where(credentials.c.member_id == MEMBER)
+        ).scalar_one()
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+
+
+def test_a_session_works_as_a_cookie_and_ends_on_sign_out(engine: Engine, tmp_path: Path) -> None:
+    world = build_world(engine, tmp_path)
+    signed_in = world.client.post("/v1/sessions", json={"member_id": MEMBER, "password": PASSWORD})
+    cookie = signed_in.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert world.client.get("/v1/me").json()["member_id"] == MEMBER
+    assert world.client.delete("/v1/sessions/current").status_code == 204
+    world.client.cookies.set(SESSION_COOKIE, cookie.split(";")[0].split("=", 1)[1])
+    assert world.client.get("/v1/me").status_code == 401
+
+
+def test_a_forged_cookie_is_refused(engine: Engine, tmp_path: Path) -> None:
+    world = build_world(engine, tmp_path)
+    token = world.keys["member"]
+    world.client.cookies.set(SESSION_COOKIE, f"{token}.not-the-signature")
+    assert world.client.get("/v1/me").status_code == 401
+
+
+def test_only_the_hash_of_a_session_token_is_stored(engine: Engine, tmp_path: Path) -> None:
+    world = build_world(engine, tmp_path)
+    with sessionmaker(engine)() as session:
+        stored = set(session.execute(select(sessions.c.token_hash)).scalars())
+    assert secret_hash(world.keys["member"]) in stored
+    assert world.keys["member"] not in stored
+
+
+def test_wrong_passwords_and_unknown_members_get_the_same_answer(
+    engine: Engine, tmp_path: Path
+) -> None:
+    world = build_world(engine, tmp_path)
+    wrong = world.client.post("/v1/sessions", json={"member_id": MEMBER, "password": "nope"})
+    nobody = world.client.post("/v1/sessions", json={"member_id": "m-nobody", "password": "x"})
+    assert wrong.status_code == nobody.status_code == 401
+    assert wrong.json() == nobody.json()
+
+
+def test_sign_in_is_rate_limited(engine: Engine, tmp_path: Path) -> None:
+    world = build_world(engine, tmp_path, rate_limit_sign_in="3/minute")
+    # build_world signed in once as this member (one of the three).
+    statuses = [
+        world.client.post(
+            "/v1/sessions", json={"member_id": MEMBER, "password": "wrong"}
+        ).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [401, 401, 429]
