@@ -26,6 +26,7 @@ from openscore.scoring import registry
 from openscore.scoring.artefact import ScorecardArtefact
 from openscore.standing.endpoints import router as standing_router
 from openscore.standing.rescoring import ChampionLoader, Rescorer
+from openscore.web.pages import router as pages_router
 
 
 def registry_champion(settings: Settings) -> ChampionLoader:
@@ -85,6 +86,7 @@ def create_app(
         rights_router,
         standing_router,
         attest_router,
+        pages_router,
     ):
         app.include_router(router)
 

@@ -1,0 +1,1 @@
+"""The web pages: templates, static assets, charts and the pages router."""

@@ -1,0 +1,102 @@
+"""What every page handler shares: rendering with the layout, security headers, who is here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from openscore.accounts import service as accounts
+from openscore.accounts.repository import AccountsRepository
+from openscore.accounts.schemas import KeyHolder
+from openscore.accounts.secrets import unsign_cookie
+from openscore.api.deps import SESSION_COOKIE, MemberCaller, ServiceState, now
+from openscore.web.security import KEY_COOKIE, check_csrf, csrf_token, open_key, set_csrf_cookie
+from openscore.web.templating import templates
+from openscore.web.views import Message, PageContext
+
+#: Scripts only from this site (no inline script at all); Plotly sets inline styles.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'none'; object-src 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def state_of(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.service
+    return state
+
+
+def page(request: Request, title: str, **fields: Any) -> PageContext:
+    """The layout's context for this request (with its CSRF token)."""
+    return PageContext(title=title, csrf_token=csrf_token(request), **fields)
+
+
+def render(
+    request: Request, template: str, context: PageContext, view: Any = None, status: int = 200
+) -> HTMLResponse:
+    """A page: the template with ``page`` and ``view``, security headers, the CSRF cookie."""
+    response = templates().TemplateResponse(
+        request, template, {"page": context, "view": view}, status_code=status
+    )
+    response.headers.update(SECURITY_HEADERS)
+    set_csrf_cookie(request, response)
+    return response
+
+
+def redirect(url: str, *, message: str | None = None) -> RedirectResponse:
+    """A 303 See Other after a form (the browser then GETs ``url``)."""
+    target = url if message is None else f"{url}{'&' if '?' in url else '?'}done={message}"
+    return RedirectResponse(target, status_code=303)
+
+
+def done_message(request: Request, messages: dict[str, str]) -> list[Message]:
+    """The notice for ``?done=CODE`` after a redirect, from a fixed table (never echoed)."""
+    code = request.query_params.get("done")
+    text = messages.get(code or "")
+    return [Message("ok", text)] if text else []
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, after the CSRF check (raises ``CsrfRejected``)."""
+    form = await request.form()
+    check_csrf(request, form)
+    return form
+
+
+def signed_in_member(request: Request, db: Session) -> MemberCaller | None:
+    """The member whose session cookie this is, if it is live."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    token = unsign_cookie(cookie, state_of(request).cookie_key)
+    if token is None:
+        return None
+    member_id = accounts.session_member(AccountsRepository(db), token, now())
+    return None if member_id is None else MemberCaller(member_id=member_id, token=token)
+
+
+def key_from_cookie(request: Request) -> str | None:
+    cookie = request.cookies.get(KEY_COOKIE)
+    if not cookie:
+        return None
+    return open_key(cookie, state_of(request).settings.personal_data_key)
+
+
+def signed_in_holder(request: Request, db: Session) -> tuple[KeyHolder, str] | None:
+    """The partner or auditor signed in to the pages with an API key, and that key."""
+    key = key_from_cookie(request)
+    if key is None:
+        return None
+    holder = accounts.key_holder(AccountsRepository(db), key)
+    return None if holder is None else (holder, key)
