@@ -46,6 +46,9 @@ bench: $(BENCH_STAMP) ## Run the benchmarks and print their figures
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/features.py
+	$(BIN)/python bench/service.py
+	$(BIN)/python bench/scoring.py
+	$(BIN)/python bench/web.py
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) .openscore

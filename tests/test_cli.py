@@ -86,12 +86,33 @@ def test_export_twice_then_show(tmp_path: Path, data_dir: Path) -> None:
     )
 
 
-def test_demo_runs_the_main_job_and_reuses_what_is_there(data_dir: Path) -> None:
-    first = runner.invoke(app, ["demo", "--members", "40", "--months", "3"])
-    second = runner.invoke(app, ["demo", "--members", "40", "--months", "3"])
-    assert first.exit_code == 0, first.output
-    assert "simulated 40 members" in first.output
-    assert "events by type" in first.output
-    assert "reusing the simulated city" in second.output
-    assert "ingested 0 new events" in second.output
-    assert "nothing new" in second.output or "exported 0 new events" in second.output
+def test_demo_refuses_a_city_too_short_to_train_on(data_dir: Path) -> None:
+    result = runner.invoke(app, ["demo", "--members", "2000", "--months", "6"])
+    assert result.exit_code == 2
+    assert "--months" in result.output
+
+
+def test_demo_names_the_step_that_failed(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openscore.demo import run
+    from openscore.demo.pipeline import DemoStepFailed
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise DemoStepFailed("train", "too few defaults in the city to train on")
+
+    monkeypatch.setattr(run, "run_demo", fail)
+    result = runner.invoke(app, ["demo", "--members", "2000", "--check"])
+    assert result.exit_code == 1
+    assert "demo failed at step 'train'" in result.output
+    assert "too few defaults" in result.output
+
+
+def test_demo_stops_cleanly_on_ctrl_c(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openscore.demo import run
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "run_demo", interrupted)
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 130
+    assert "nothing is half-written" in result.output

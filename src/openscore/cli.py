@@ -294,52 +294,50 @@ def _count_table(title: str, label: str, counts: dict[str, int]) -> Table:
 @app.command()
 def demo(
     members: Annotated[
-        int, typer.Option(min=10, max=1_000_000, help="Members in the city.")
-    ] = 2_000,
-    months: Annotated[int, typer.Option(min=1, max=36, help="Months of city life.")] = 24,
+        int, typer.Option(min=200, max=1_000_000, help="Members in the city.")
+    ] = 10_000,
+    months: Annotated[int, typer.Option(min=18, max=36, help="Months of city life.")] = 24,
     seed: Annotated[int, typer.Option(help="The city's random seed.")] = 7,
+    check: Annotated[
+        bool,
+        typer.Option(
+            help="Check the service over HTTP (member page, partner query, "
+            "attestation) and exit instead of serving."
+        ),
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port (with --check, 0 picks a free one).")
+    ] = 8000,
 ) -> None:
-    """Run the main job on embedded defaults: simulate a city, ingest it, export, summarise.
+    """The whole platform on embedded defaults: simulate a city ending last month, ingest it,
+    export the lake, train the scorecard, score everyone month by month, then serve it with
+    demo members, a partner and an auditor to sign in as.
 
-    The city is kept in the data directory, so running the demo again reuses it (and the
-    ledger, being idempotent, takes nothing twice).
+    Everything is kept in the data directory, so running the demo again reuses what is there.
+    Ctrl-C stops it cleanly at any point.
     """
-    from openscore.simulate.config import load_config
-    from openscore.simulate.writer import write_city
+    from openscore.demo.pipeline import DemoStepFailed
+    from openscore.demo.plan import DemoPlan
+    from openscore.demo.run import run_demo
 
-    settings, engine = open_store()
-    city = settings.data_dir / f"city-{members}x{months}-seed{seed}"
-    if (city / "summary.md").exists():
-        console.print(f"reusing the simulated city in {city}")
-    else:
-        config = load_config(None, members=members, months=months, seed=seed)
-        with _progress() as progress:
-            task = progress.add_task("simulate", total=months)
-            _, figures = write_city(
-                config, city, on_month=lambda _month, _count: progress.advance(task)
-            )
-        console.print(
-            f"simulated {figures.members:,} members and {figures.events:,} events over "
-            f"{months} months into {city}"
+    settings = get_settings()
+    plan = DemoPlan.ending_last_month(members, months, seed)
+    try:
+        run_demo(
+            settings,
+            plan,
+            check=check,
+            host=host,
+            port=port if not check or port != 8000 else 0,
+            console=console,
         )
-    files = discover([city / "events"])
-    total = IngestReport()
-    started = time.perf_counter()
-    with _progress() as progress:
-        task = progress.add_task("ingest", total=sum(file_size_hint(p) for p in files))
-        for path in files:
-            total.merge(import_file(engine, path, advance=_advancer(progress, task)))
-    seconds = time.perf_counter() - started
-    console.print(
-        f"ingested {total.inserted:,} new events ({total.duplicates:,} already in the ledger) "
-        f"from {len(files)} monthly files in {seconds:,.1f} s"
-    )
-    lake = export_lake(engine, settings.lake_dir)
-    console.print(f"exported {lake.exported:,} new events to the lake at {settings.lake_dir}")
-    _print_summary(settings, engine)
-    console.print(
-        f"the city's own figures (defaults, late payments, homophily): {city / 'summary.md'}"
-    )
+    except DemoStepFailed as failure:
+        errors.print(f"[red]demo failed at step {failure.step!r}:[/red] {failure}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        errors.print("stopped; nothing is half-written, and the next run picks up from here")
+        raise typer.Exit(130) from None
 
 
 def main() -> None:  # pragma: no cover - console entry point
