@@ -92,12 +92,19 @@ def register(
     return path
 
 
+def _created_at(path: Path) -> dt.datetime:
+    # Ids carry their creation time only to the second, so two models trained within one
+    # second are ordered by the artefact's own timestamp (kept to the microsecond).
+    return dt.datetime.fromisoformat(orjson.loads(path.read_bytes())["created_at"])
+
+
 def model_ids(directory: Path | None = None) -> list[str]:
-    """Every registered model id, oldest first (ids start with their UTC creation time)."""
+    """Every registered model id, oldest first (by creation time, then id)."""
     directory = directory or models_dir()
     if not directory.is_dir():
         return []
-    return sorted(p.stem for p in directory.glob("sc-*.json") if not p.name.endswith(".card.json"))
+    paths = [p for p in directory.glob("sc-*.json") if not p.name.endswith(".card.json")]
+    return [p.stem for p in sorted(paths, key=lambda p: (_created_at(p), p.stem))]
 
 
 def load_model(model_id: str, directory: Path | None = None) -> ScorecardArtefact:

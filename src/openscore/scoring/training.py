@@ -94,7 +94,7 @@ def train_and_register(
     tell(f"measuring on {len(test_x):,} hold-out rows")
     test_scores = model.scores(test_x)
     train_scores = model.scores(train_x)
-    created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    created = dt.datetime.now(dt.UTC)
     measured = {
         "holdout": {
             **metrics.discrimination(test_y, model.total_points(test_x)),
