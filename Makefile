@@ -48,6 +48,7 @@ bench: $(BENCH_STAMP) ## Run the benchmarks and print their figures
 	$(BIN)/python bench/features.py
 	$(BIN)/python bench/service.py
 	$(BIN)/python bench/scoring.py
+	$(BIN)/python bench/scoring_throughput.py
 	$(BIN)/python bench/web.py
 
 clean: ## Remove the virtual environment and local data

@@ -95,7 +95,7 @@ class EventRecord(Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("source", "event_id"),
-        Index("ix_events_member_occurred", "member_id", "occurred_at"),
+        Index("ix_events_member_type_occurred", "member_id", "type", "occurred_at"),
     )
 
     seq: Mapped[int] = mapped_column(SequenceNumber, primary_key=True, autoincrement=True)
