@@ -26,10 +26,17 @@ class Target:
     distance: float
 
     def condition(self) -> str:
-        """The change in words, e.g. ``on_time_share_12m at least 0.95``."""
+        """The change in words, e.g. ``on_time_share_12m at least 0.95``.
+
+        A whole-numbered feature names the whole number to reach ("at least 6", not "at
+        least 5.5": nobody has half a connection).
+        """
+        whole = isinstance(self.value, int)
         if self.op == ">=":
-            return f"{self.feature} at least {self.bound:g}"
+            return f"{self.feature} at least {self.value if whole else format(self.bound, 'g')}"
         if self.op == "<":
+            if whole:
+                return f"{self.feature} at most {self.value}"
             return f"{self.feature} below {self.bound:g}"
         assert isinstance(self.bound, list)
         return f"{self.feature} one of {', '.join(self.bound)}"
