@@ -47,6 +47,7 @@ def test_a_batch_goes_in_once_and_repeats_are_counted(world: World, size: int) -
     assert (again["inserted"], again["duplicates"]) == (0, size)
     assert first["rescoring"] == {
         "rescored": 0,
+        "queued": 0,
         "model_version": None,
         "note": "no champion model yet: nothing was rescored",
     }

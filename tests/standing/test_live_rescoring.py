@@ -20,6 +20,7 @@ from openscore.rights.repository import RightsRepository, access_log
 from openscore.rights.schemas import GrantIn, Purpose
 from openscore.scoring.artefact import ScorecardArtefact
 from openscore.scoring.records import ScoreRecords
+from openscore.standing.backlog import SYNC_MEMBERS
 from openscore.standing.repository import StandingRepository
 from tests.api.world import World, build_world
 
@@ -59,6 +60,7 @@ def test_a_missed_installment_lowers_the_score_and_names_the_event(
     baseline = _post(world, pseudonym, "income_received", amount=1, occurred_days_ago=1)
     assert baseline["rescoring"] == {
         "rescored": 1,
+        "queued": 0,
         "model_version": champion.model_id,
         "note": None,
     }
@@ -81,6 +83,70 @@ def test_a_missed_installment_lowers_the_score_and_names_the_event(
     # that event is what the reasons' evidence points at.
     behind = {r.feature: [e["event_id"] for e in r.evidence] for r in after.reasons}
     assert [f for f, ids in behind.items() if due["event_id"] in ids] != []
+
+
+def test_a_large_batch_is_answered_at_once_and_rescored_after_the_commit(
+    engine: Engine, tmp_path: Path, recent_city: Path, champion: ScorecardArtefact
+) -> None:
+    world = build_world(engine, tmp_path, seed_score=False)
+    world.champion[0] = champion
+    _ledger_city(engine, recent_city)
+    with sessionmaker(engine)() as session:
+        chosen = (
+            session.execute(
+                select(EventRecord.member_id)
+                .where(EventRecord.type == "member_enrolled")
+                .order_by(EventRecord.member_id)
+                .limit(SYNC_MEMBERS + 4)
+            )
+            .scalars()
+            .all()
+        )
+    names = {_consent(world, member_id): member_id for member_id in chosen}
+    occurred = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat()
+    batch = [
+        {
+            "schema_version": 1,
+            "event_id": f"pay-{n}",
+            "type": "payment_made",
+            "member_id": name,
+            "occurred_at": occurred,
+            "amount": 1_250,
+            "currency": "EUR",
+            "merchant_category": "groceries",
+            "channel": "card",
+        }
+        for n, name in enumerate(names)
+    ]
+    backlog = world.app.state.service.backlog
+    refused = world.client.post(
+        "/v1/events",
+        json={"events": [*batch, {**batch[0], "event_id": "bad", "amount": -1}]},
+        headers=world.headers("partner_right"),
+    )
+    assert refused.status_code == 422
+    assert backlog.pending() == 0  # nothing committed, no one queued
+
+    answer = world.client.post(
+        "/v1/events", json={"events": batch}, headers=world.headers("partner_right")
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rescoring"] == {
+        "rescored": 0,
+        "queued": len(names),
+        "model_version": champion.model_id,
+        "note": f"{len(names)} members are being rescored in the background",
+    }
+    assert backlog.wait(timeout=120)
+    assert backlog.failed == 0
+    with sessionmaker(engine)() as session:
+        records = ScoreRecords(session)
+        causes = {names[n]: records.latest(names[n]) for n in names}
+    for n, (name, member_id) in enumerate(names.items()):
+        record = causes[member_id]
+        assert record is not None, name
+        assert record.cause == f"event:partner:right/pay-{n}"
+        assert record.model_version == champion.model_id
 
 
 def _consent(world: World, member_id: str) -> str:

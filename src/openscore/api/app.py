@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -24,6 +26,7 @@ from openscore.partners.endpoints import router as partners_router
 from openscore.rights.endpoints import router as rights_router
 from openscore.scoring import registry
 from openscore.scoring.artefact import ScorecardArtefact
+from openscore.standing.backlog import RescoringBacklog
 from openscore.standing.endpoints import router as standing_router
 from openscore.standing.rescoring import ChampionLoader, Rescorer
 from openscore.web.pages import router as pages_router
@@ -58,11 +61,20 @@ def create_app(
         attest.ensure_key(
             SigningKeysRepository(session), settings.personal_data_key, dt.datetime.now(dt.UTC)
         )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.service.backlog.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="OpenScore",
         version="1",
         summary="Consent-gated standing, signed attestations, members' own scores and rights.",
     )
+    rescorer = Rescorer(champion or registry_champion(settings))
+    writers = threading.Lock()
     app.state.service = ServiceState(
         settings=settings,
         engine=engine,
@@ -75,9 +87,10 @@ def create_app(
                 "verify": settings.rate_limit_verify,
             }
         ),
-        rescorer=Rescorer(champion or registry_champion(settings)),
+        rescorer=rescorer,
         cookie_key=cookie_key(settings.personal_data_key),
-        writers=threading.Lock(),
+        writers=writers,
+        backlog=RescoringBacklog(sessions, writers, rescorer),
     )
     install_problem_handlers(app)
     for router in (

@@ -29,6 +29,7 @@ from openscore.db.dialect import WRITERS, release_write_lock
 from openscore.errors import Forbidden, NotSignedIn
 from openscore.partners.repository import PartnersRepository
 from openscore.partners.schemas import PartnerCaller, Scope
+from openscore.standing.backlog import RescoringBacklog
 from openscore.standing.rescoring import Rescorer
 
 SESSION_COOKIE = "openscore_session"
@@ -46,6 +47,7 @@ class ServiceState:
     rescorer: Rescorer
     cookie_key: bytes
     writers: threading.Lock
+    backlog: RescoringBacklog
 
 
 def get_state(request: Request) -> ServiceState:

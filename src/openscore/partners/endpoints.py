@@ -30,10 +30,13 @@ def post_events(
 ) -> BatchAccepted:
     """Report events (by the members' pseudonyms); all valid or nothing written; idempotent.
 
-    Each member with a new event is rescored at once; the answer says how many were.
+    Each member with a new event is rescored: before the answer when the batch is about a
+    few members, just after it in the background when about many (the answer says which).
     """
     require_scope(partner, Scope.events_write)
-    return service.report_events(db, partner, batch.events, state.rescorer, now())
+    return service.report_events(
+        db, partner, batch.events, state.rescorer, now(), backlog=state.backlog
+    )
 
 
 @router.get("/v1/partners", responses=problem_responses(401, 403))

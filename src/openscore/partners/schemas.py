@@ -64,8 +64,13 @@ class BatchError(BaseModel):
 class RescoreOutcome(BaseModel):
     """Whether the members the new events are about were rescored."""
 
-    rescored: int = Field(description="Members given a new score record.")
-    model_version: str | None = Field(description="The champion that scored them, if any.")
+    rescored: int = Field(description="Members given a new score record before this answer.")
+    queued: int = Field(
+        default=0,
+        description="Members of a large batch being rescored in the background, after the "
+        "commit (their new records follow within moments).",
+    )
+    model_version: str | None = Field(description="The champion that scores them, if any.")
     note: str | None = None
 
 

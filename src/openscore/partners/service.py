@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from openscore.accounts import service as accounts
@@ -38,6 +38,7 @@ from openscore.partners.schemas import (
 )
 from openscore.rights.repository import RightsRepository
 from openscore.scoring.records import ScoreRecords
+from openscore.standing.backlog import SYNC_MEMBERS, RescoringBacklog
 from openscore.standing.repository import StandingRepository
 from openscore.standing.rescoring import Rescorer
 
@@ -117,8 +118,13 @@ def report_events(
     items: list[dict[str, Any]],
     rescorer: Rescorer,
     now: dt.datetime,
+    backlog: RescoringBacklog | None = None,
 ) -> BatchAccepted:
-    """Validate, append and rescore a partner's batch; raises ``Invalid`` listing every error."""
+    """Validate, append and rescore a partner's batch; raises ``Invalid`` listing every error.
+
+    A batch about more than ``SYNC_MEMBERS`` members is rescored by ``backlog`` after the
+    commit (see :mod:`openscore.standing.backlog`); smaller ones before the answer.
+    """
     claim_write_lock(session)
     names = [i["member_id"] for i in items if isinstance(i.get("member_id"), str)]
     members = RightsRepository(session).members_by_pseudonym(partner.partner_id, names)
@@ -146,7 +152,7 @@ def report_events(
         ]
         raise _invalid(found, members) from None
     keys = [e.event_id for e in chunk.events]
-    outcome = _rescore(session, rescorer, partner.source, keys, now)
+    outcome = _rescore(session, rescorer, partner.source, keys, now, backlog)
     return BatchAccepted(inserted=report.inserted, duplicates=report.duplicates, rescoring=outcome)
 
 
@@ -195,7 +201,12 @@ def _new_events(
 
 
 def _rescore(
-    session: Session, rescorer: Rescorer, source: str, event_ids: list[str], now: dt.datetime
+    session: Session,
+    rescorer: Rescorer,
+    source: str,
+    event_ids: list[str],
+    now: dt.datetime,
+    backlog: RescoringBacklog | None,
 ) -> RescoreOutcome:
     """Rescore each member with a new event, naming their latest new event as the cause."""
     latest = _new_events(session, source, event_ids, now)
@@ -203,6 +214,15 @@ def _rescore(
     if artefact is None:
         return RescoreOutcome(
             rescored=0, model_version=None, note="no champion model yet: nothing was rescored"
+        )
+    if backlog is not None and len(latest) > SYNC_MEMBERS:
+        # Queued only once the events are committed: a rolled-back batch rescores no one.
+        event.listen(session, "after_commit", lambda _: backlog.submit(latest), once=True)
+        return RescoreOutcome(
+            rescored=0,
+            queued=len(latest),
+            model_version=artefact.model_id,
+            note=f"{len(latest)} members are being rescored in the background",
         )
     standing, records = StandingRepository(session), ScoreRecords(session)
     rescored = 0

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from openscore.scoring.artefact import ScorecardArtefact
 from openscore.scoring.compile import points_column
-from openscore.scoring.reasons import ProtectedReasonError, _shown, is_protected
+from openscore.scoring.reasons import ProtectedReasonError, is_protected, shown_value
 from openscore.scoring.scorer import NEUTRAL_SCALE, dimensions_of
 
 Ints = npt.NDArray[np.int64]
@@ -108,7 +108,7 @@ def reason_dicts(
             break
         feature = artefact.features[index]
         sentence = feature.description or f"The value of {feature.name}."
-        shown = _shown(values[feature.name][row])
+        shown = shown_value(values[feature.name][row])
         result.append(
             {
                 "feature": feature.name,

@@ -279,6 +279,7 @@ def whatif_command(
     lake: Lake = None,
 ) -> None:
     """Score the member with changed features, and say what reaches the next band."""
+    from openscore.scoring.reasons import shown_value
     from openscore.scoring.whatif import WhatIfError, what_can_i_do, whatif
 
     changes = _parse_set(set_ or [])
@@ -296,7 +297,8 @@ def whatif_command(
         )
         for change in answer.changes:
             out.print(
-                f"  {change.feature}: {change.before} → {change.after}: {change.points:+d} points",
+                f"  {change.feature}: {shown_value(change.before)} → {shown_value(change.after)}: "
+                f"{change.points:+d} points",
                 highlight=False,
             )
     plan = what_can_i_do(artefact, explained.features)

@@ -52,7 +52,8 @@ def is_protected(name: str) -> bool:
     return bool(words & PROTECTED_WORDS)
 
 
-def _shown(value: Value) -> str:
+def shown_value(value: Value) -> str:
+    """A feature value as a member reads it: four significant digits, or "nothing recorded"."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "nothing recorded"
     if isinstance(value, float):
@@ -94,7 +95,7 @@ def reason_codes(
             Reason(
                 feature=feature.name,
                 points_below_best=-negative_below,
-                sentence=f"{sentence} Yours: {_shown(value)}.",
+                sentence=f"{sentence} Yours: {shown_value(value)}.",
                 value=value,
                 actionable=feature.actionable,
                 advice=advice,

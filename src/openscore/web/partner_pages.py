@@ -203,8 +203,9 @@ async def post_events(request: Request, db: DbSession) -> Response:
         view.file_errors = problem.errors
         return _render(request, view, 422)
     try:
+        state = state_of(request)
         view.accepted = partners.report_events(
-            db, view.partner, batch.events, state_of(request).rescorer, now()
+            db, view.partner, batch.events, state.rescorer, now(), backlog=state.backlog
         )
     except DomainError as problem:
         db.rollback()
