@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -83,6 +84,24 @@ class Ingestion(Base):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+#: The event types of other members that connections features read (the feature engine's
+#: ``NETWORK_EVENT_TYPES``; a test keeps the two equal), sorted. A partial index over them
+#: lets online rescoring find a member's network by seeks; a query uses it only when it
+#: repeats this exact condition, with literal values (:data:`NETWORK_TYPES_SQL`).
+NETWORK_TYPES: tuple[str, ...] = (
+    "connection_made",
+    "connection_removed",
+    "event_retracted",
+    "group_joined",
+    "group_left",
+    "identity_verified",
+    "loan_defaulted",
+    "member_enrolled",
+    "member_left",
+)
+NETWORK_TYPES_SQL = f"type IN ({', '.join(repr(t) for t in NETWORK_TYPES)})"
+
+
 class EventRecord(Base):
     """An event as stored: envelope columns, the type's own fields as JSON, and provenance.
 
@@ -95,7 +114,13 @@ class EventRecord(Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("source", "event_id"),
-        Index("ix_events_member_type_occurred", "member_id", "type", "occurred_at"),
+        Index("ix_events_member_occurred", "member_id", "occurred_at"),
+        Index(
+            "ix_events_network_member",
+            "member_id",
+            sqlite_where=text(NETWORK_TYPES_SQL),
+            postgresql_where=text(NETWORK_TYPES_SQL),
+        ),
     )
 
     seq: Mapped[int] = mapped_column(SequenceNumber, primary_key=True, autoincrement=True)

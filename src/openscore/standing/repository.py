@@ -12,12 +12,11 @@ from functools import cache
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, select, text
 from sqlalchemy.orm import Session
 
-from openscore.db.tables import EventRecord, Member, ScoreRecord
+from openscore.db.tables import NETWORK_TYPES_SQL, EventRecord, Member, ScoreRecord
 from openscore.features import rules
-from openscore.features.online import NETWORK_EVENT_TYPES
 from openscore.ledger.wide import field_types
 
 events = cast(Table, EventRecord.__table__)
@@ -56,6 +55,11 @@ def _wide(row: Any) -> dict[str, Any]:
     return record
 
 
+def network_query(member_ids: list[str]) -> Select[Any]:
+    """The network events of these members, in the partial index's terms."""
+    return select(*_COLUMNS).where(events.c.member_id.in_(member_ids), text(NETWORK_TYPES_SQL))
+
+
 class StandingRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -70,13 +74,16 @@ class StandingRepository:
         query = select(*_COLUMNS).where(events.c.member_id == member_id)
         return [_wide(row) for row in self.session.execute(query)]
 
-    def events_of(self, member_ids: Iterable[str], types: Iterable[str]) -> list[dict[str, Any]]:
-        wanted, kinds = sorted(set(member_ids)), sorted(set(types))
+    def network_events_of(self, member_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """The network events (``NETWORK_TYPES``) of these members.
+
+        The condition on type is the partial index's own text, with literal values, so that
+        both stores can prove the index applies and find the rows by seeks.
+        """
+        wanted = sorted(set(member_ids))
         found: list[dict[str, Any]] = []
         for start in range(0, len(wanted), _CHUNK):
-            query = select(*_COLUMNS).where(
-                events.c.member_id.in_(wanted[start : start + _CHUNK]), events.c.type.in_(kinds)
-            )
+            query = network_query(wanted[start : start + _CHUNK])
             found.extend(_wide(row) for row in self.session.execute(query))
         return found
 
@@ -97,7 +104,7 @@ class StandingRepository:
             if not ring:
                 break
             seen |= ring
-            rows = self.events_of(ring, NETWORK_EVENT_TYPES)
+            rows = self.network_events_of(ring)
             found.extend(rows)
             ring = {e["peer_member_id"] for e in rows if e["type"] in _TIES}
         return found
