@@ -29,6 +29,7 @@ from openscore.db.dialect import WRITERS, release_write_lock
 from openscore.errors import Forbidden, NotSignedIn
 from openscore.partners.repository import PartnersRepository
 from openscore.partners.schemas import PartnerCaller, Scope
+from openscore.partners.service import partner_caller
 from openscore.standing.backlog import RescoringBacklog
 from openscore.standing.rescoring import Rescorer
 
@@ -158,13 +159,7 @@ def current_partner(request: Request, state: State) -> PartnerCaller:
     if row is None:
         raise NotSignedIn("the API key's partner no longer exists")
     state.limits.check("partner", row.partner_id)
-    return PartnerCaller(
-        partner_id=row.partner_id,
-        name=row.name,
-        scopes=frozenset(Scope(s) for s in row.scopes.split()),
-        threshold=row.threshold,
-        key_id=holder.key_id,
-    )
+    return partner_caller(row, holder.key_id)
 
 
 def _staff(request: Request, state: ServiceState, role: Role) -> StaffCaller:

@@ -21,13 +21,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine
 
+from openscore.ledger.catalogue import ENVELOPE_FIELDS
 from openscore.ledger.repository import LedgerRepository
-from openscore.ledger.wide import field_types, wide_schema
+from openscore.ledger.wide import stored_to_wide, wide_schema
 
 PART_NAME = re.compile(r"^part-(\d{12})-(\d{12})\.parquet(\.tmp)?$")
 EXPORT_CHUNK = 50_000
@@ -139,30 +139,15 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-@cache
-def _date_fields() -> tuple[str, ...]:
-    return tuple(name for name, kind in field_types().items() if kind is dt.date)
+#: The stored columns each lake row carries besides the event's own fields.
+_LAKE_COLUMNS = (*ENVELOPE_FIELDS, "seq", "received_at")
 
 
 def _by_month(rows: list[Any]) -> dict[str, pa.Table]:
     """Stored rows as wide Arrow tables, one per month of ``occurred_at``."""
-    dates = _date_fields()
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        record: dict[str, Any] = orjson.loads(row.fields)
-        for name in dates:
-            if name in record:
-                record[name] = dt.date.fromisoformat(record[name])
-        record.update(
-            schema_version=row.schema_version,
-            event_id=row.event_id,
-            type=row.type,
-            member_id=row.member_id,
-            occurred_at=row.occurred_at,
-            source=row.source,
-            seq=row.seq,
-            received_at=row.received_at,
-        )
+        record = stored_to_wide(row, _LAKE_COLUMNS)
         grouped.setdefault(row.occurred_at.strftime("%Y-%m"), []).append(record)
     return {
         month: pa.Table.from_pylist(items, schema=lake_schema()) for month, items in grouped.items()

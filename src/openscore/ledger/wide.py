@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import types
 import typing
+from collections.abc import Sequence
 from functools import cache
 from typing import Any, Literal
 
+import orjson
 import pyarrow as pa
 
 from openscore.ledger.catalogue import ENVELOPE_FIELDS, EVENT_MODELS, EventBase, type_fields
@@ -87,6 +89,24 @@ def field_types() -> dict[str, type]:
                     f"{scalar.__name__} in {model.__name__}: one name, one meaning"
                 )
     return found
+
+
+@cache
+def date_fields() -> tuple[str, ...]:
+    """The type-specific fields that hold dates (ISO text in the store's JSON)."""
+    return tuple(name for name, kind in field_types().items() if kind is dt.date)
+
+
+def stored_to_wide(row: Any, columns: Sequence[str]) -> dict[str, Any]:
+    """A stored event row in the wide form: its JSON ``fields`` with dates as dates, then the
+    row's own ``columns`` (envelope and provenance, as the caller selected them)."""
+    record: dict[str, Any] = orjson.loads(row.fields)
+    for name in date_fields():
+        if name in record:
+            record[name] = dt.date.fromisoformat(record[name])
+    for name in columns:
+        record[name] = getattr(row, name)
+    return record
 
 
 @cache

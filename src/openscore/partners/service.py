@@ -85,6 +85,17 @@ def partner_out(row: Any) -> PartnerOut:
     )
 
 
+def partner_caller(row: Any, key_id: str) -> PartnerCaller:
+    """The partner a stored row describes, calling with the API key ``key_id``."""
+    return PartnerCaller(
+        partner_id=row.partner_id,
+        name=row.name,
+        scopes=frozenset(Scope(s) for s in row.scopes.split()),
+        threshold=row.threshold,
+        key_id=key_id,
+    )
+
+
 def _translate(
     partner: PartnerCaller, items: list[dict[str, Any]], members: dict[str, str]
 ) -> tuple[list[dict[str, Any]], list[BatchError]]:

@@ -3,48 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from openscore.config import Settings
 from openscore.features.cli import parse_as_of
-
-if TYPE_CHECKING:
-    from openscore.scoring.artefact import ScorecardArtefact
-
-
-def _out() -> Console:
-    return Console()
-
-
-def _err() -> Console:
-    return Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    _err().print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def resolve_model(model: str | None, settings: Settings) -> ScorecardArtefact:
-    """The model to score with: a registry id, a path to an artefact file, or the champion."""
-    from openscore.scoring.artefact import load_artefact
-    from openscore.scoring.registry import champion, load_model, models_dir
-
-    if model is not None and (model.endswith(".json") or Path(model).is_file()):
-        return load_artefact(model)
-    if model is not None:
-        return load_model(model, models_dir(settings))
-    chosen = champion(models_dir(settings))
-    if chosen is None:
-        raise LookupError(
-            f"no champion model in {models_dir(settings)}: train one first "
-            "(openscore train) or name one with --model"
-        )
-    return chosen
+from openscore.scoring.cli import _err, _fail, _out
 
 
 def score_command(
@@ -75,6 +40,7 @@ def score_command(
     # Imported here so that `openscore --help` does not load Ibis, DuckDB or the scorecard.
     from openscore.cli import open_store
     from openscore.features.engines import UnknownEngineError, engine_class
+    from openscore.scoring import registry
     from openscore.scoring.artefact import ArtefactError
     from openscore.scoring.batch import BatchError, run_batch
     from openscore.scoring.compile import CompileError
@@ -91,7 +57,7 @@ def score_command(
         raise typer.BadParameter(str(error.args[0]), param_hint="--engine") from None
     settings, store = open_store()
     try:
-        artefact = resolve_model(model, settings)
+        artefact = registry.resolve(model, registry.models_dir(settings))
     except (ArtefactError, LookupError, FileNotFoundError) as problem:
         raise _fail(str(problem)) from None
     lake = lake or settings.lake_dir

@@ -181,15 +181,13 @@ def _member_score(member_id: str, as_of: str | None, model: str | None, lake: Pa
 
     from openscore.cli import open_store
     from openscore.scoring import registry
+    from openscore.scoring.artefact import ArtefactError
     from openscore.scoring.member import explain_score, member_events, network_events
 
-    directory = _models_dir()
     try:
-        artefact = registry.load_model(model, directory) if model else registry.champion(directory)
-    except registry.UnknownModelError as problem:
+        artefact = registry.resolve(model, _models_dir())
+    except (registry.UnknownModelError, ArtefactError, FileNotFoundError) as problem:
         raise _fail(str(problem)) from None
-    if artefact is None:
-        raise _fail(f"no champion model in {directory}: train one first")
     instant = parse_as_of(as_of) if as_of else dt.datetime.now(dt.UTC)
     settings, engine = open_store()
     events = member_events(engine, member_id)
@@ -203,7 +201,9 @@ def _member_score(member_id: str, as_of: str | None, model: str | None, lake: Pa
 
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Date or instant (default: now).")]
-Model = Annotated[str | None, typer.Option(help="Model id (default: the champion).")]
+Model = Annotated[
+    str | None, typer.Option(help="Model id or artefact file (default: the champion).")
+]
 Lake = Annotated[Path | None, typer.Option(help="Lake for the connections' network.")]
 
 

@@ -12,39 +12,23 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pyarrow as pa
 from sqlalchemy import Engine
 
 from openscore.features.explain import explain_member
 from openscore.features.inputs import to_events_arrow
+from openscore.ledger.catalogue import ENVELOPE_FIELDS
 from openscore.ledger.repository import LedgerRepository
-from openscore.ledger.wide import field_types
+from openscore.ledger.wide import stored_to_wide
 from openscore.scoring.artefact import ScorecardArtefact
 from openscore.scoring.scorer import ScoreResult, score_features
 
 
 def member_events(engine: Engine, member_id: str) -> pa.Table:
     """The member's events from the ledger store as a wide Arrow table."""
-    dates = [name for name, kind in field_types().items() if kind is dt.date]
     with engine.connect() as connection:
         rows = LedgerRepository(connection).member_events(member_id)
-    records = []
-    for row in rows:
-        record: dict[str, Any] = orjson.loads(row.fields)
-        for name in dates:
-            if name in record:
-                record[name] = dt.date.fromisoformat(record[name])
-        record.update(
-            schema_version=row.schema_version,
-            event_id=row.event_id,
-            type=row.type,
-            member_id=row.member_id,
-            occurred_at=row.occurred_at,
-            source=row.source,
-        )
-        records.append(record)
-    return to_events_arrow(records)
+    return to_events_arrow([stored_to_wide(row, ENVELOPE_FIELDS) for row in rows])
 
 
 def network_events(lake: Path, member_id: str) -> pa.Table | None:

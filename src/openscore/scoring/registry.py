@@ -140,6 +140,23 @@ def champion(directory: Path | None = None) -> ScorecardArtefact | None:
     return None if chosen is None else load_model(chosen, directory)
 
 
+def resolve(model: str | None, directory: Path | None = None) -> ScorecardArtefact:
+    """The model a command names: a registry id, a path to an artefact file, or (None) the
+    champion. Raises ``UnknownModelError`` for an unknown id or when there is no champion."""
+    directory = directory or models_dir()
+    if model is not None and (model.endswith(".json") or Path(model).is_file()):
+        return load_artefact(model)
+    if model is not None:
+        return load_model(model, directory)
+    chosen = champion(directory)
+    if chosen is None:
+        raise UnknownModelError(
+            f"no champion model in {directory}: train one first "
+            "(openscore train) or name one with --model"
+        )
+    return chosen
+
+
 def latest_id(directory: Path | None = None) -> str | None:
     """The most recently created model's id."""
     ids = model_ids(directory)

@@ -6,18 +6,15 @@ type's own fields, dates as dates), the same shape the lake holds.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
-from functools import cache
 from typing import Any, cast
 
-import orjson
 from sqlalchemy import Select, Table, select, text
 from sqlalchemy.orm import Session
 
 from openscore.db.tables import NETWORK_TYPES_SQL, EventRecord, Member, ScoreRecord
 from openscore.features import rules
-from openscore.ledger.wide import field_types
+from openscore.ledger.wide import stored_to_wide
 
 events = cast(Table, EventRecord.__table__)
 members = cast(Table, Member.__table__)
@@ -35,24 +32,11 @@ _COLUMNS = (
 )
 
 
-@cache
-def _date_fields() -> tuple[str, ...]:
-    return tuple(name for name, kind in field_types().items() if kind is dt.date)
+_ENVELOPE = ("event_id", "type", "member_id", "occurred_at", "source")
 
 
 def _wide(row: Any) -> dict[str, Any]:
-    record: dict[str, Any] = orjson.loads(row.fields)
-    for name in _date_fields():
-        if name in record:
-            record[name] = dt.date.fromisoformat(record[name])
-    record.update(
-        event_id=row.event_id,
-        type=row.type,
-        member_id=row.member_id,
-        occurred_at=row.occurred_at,
-        source=row.source,
-    )
-    return record
+    return stored_to_wide(row, _ENVELOPE)
 
 
 def network_query(member_ids: list[str]) -> Select[Any]:

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pyarrow as pa
+
 from openscore.features.inputs import to_events_arrow
 from openscore.features.online import OnlineFeatures, Values
 from openscore.scoring.artefact import ScorecardArtefact
@@ -58,18 +60,30 @@ class Rescorer:
 
     def features(
         self, repository: StandingRepository, member_id: str, as_of: dt.datetime
-    ) -> tuple[Values, list[dict[str, Any]]] | None:
-        """The member's features as of ``as_of`` and their own events; None if not a member."""
+    ) -> tuple[Values, pa.Table] | None:
+        """The member's features as of ``as_of`` and their own events (as the feature
+        definitions read them, converted once for features and evidence); None if not a
+        member."""
         opted_in = repository.connections_opt_in(member_id)
         if opted_in is None:
             return None
-        own = repository.member_events(member_id)
-        network = repository.network_events(member_id, own) if opted_in else []
+        rows = repository.member_events(member_id)
+        network = repository.network_events(member_id, rows) if opted_in else []
         around = {e["member_id"] for e in network}
         scores = repository.scores_of(around) if around else None
+        own = to_events_arrow(rows)
         online, _ = self._engines()
         values = online.compute(member_id, own, as_of, network=network, scores=scores)
         return (values, own) if values is not None else None
+
+    def evidence(
+        self, own: pa.Table, as_of: dt.datetime, features: list[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The events behind each of ``features`` (the evidence trail), by this thread's finder."""
+        if not features:
+            return {}
+        _, finder = self._engines()
+        return finder.find(own, as_of, features)
 
     def rescore(
         self,
@@ -103,12 +117,8 @@ class Rescorer:
         records.add(record)
         return record
 
-    def _reasons(
-        self, result: ScoreResult, own: list[dict[str, Any]], as_of: dt.datetime
-    ) -> list[Reason]:
-        names = [reason.feature for reason in result.reasons]
-        _, finder = self._engines()
-        trail = finder.find(to_events_arrow(own), as_of, names) if names else {}
+    def _reasons(self, result: ScoreResult, own: pa.Table, as_of: dt.datetime) -> list[Reason]:
+        trail = self.evidence(own, as_of, [reason.feature for reason in result.reasons])
         return [
             Reason(
                 feature=reason.feature,

@@ -13,24 +13,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from openscore.api.deps import ServiceState
-from openscore.features.inputs import to_events_arrow
 from openscore.ledger.personal import PersonalDataKeyError, load_personal_data
 from openscore.ledger.repository import LedgerRepository
 from openscore.scoring.artefact import ScorecardArtefact, Value
 from openscore.scoring.records import ScoreRecordOut, ScoreRecords
 from openscore.scoring.registry import UnknownModelError, load_model, models_dir
-from openscore.standing.evidence import EvidenceFinder
 from openscore.standing.repository import StandingRepository
 from openscore.web.dashboard import bands_of
 from openscore.web.views import BandView
 
 #: Score records shown in the history chart.
 HISTORY_LIMIT = 60
-
-_local = threading.local()
 
 
 @dataclass
@@ -72,20 +69,12 @@ def member_events(db: Session, member_id: str) -> list[Any]:
     return LedgerRepository(db.connection()).member_events(member_id)
 
 
-def _finder() -> EvidenceFinder:
-    # A DuckDB connection belongs to one thread; the server runs handlers on a pool.
-    finder: EvidenceFinder | None = getattr(_local, "finder", None)
-    if finder is None:
-        finder = _local.finder = EvidenceFinder()
-    return finder
-
-
 @dataclass
 class RecordInputs:
     """What a score record was computed from: features, the member's events, evidence."""
 
     features: dict[str, Value] | None
-    own: list[dict[str, Any]]
+    own: pa.Table | None
     evidence: dict[str, list[dict[str, Any]]] | None = None
 
 
@@ -127,23 +116,23 @@ def feature_cache(app_state: Any) -> FeatureCache:
 
 def features_now(
     state: ServiceState, db: Session, member_id: str, as_of: dt.datetime
-) -> tuple[dict[str, Value] | None, list[dict[str, Any]]]:
+) -> tuple[dict[str, Value] | None, pa.Table | None]:
     """The member's features as of ``as_of`` (exactly as online rescoring computes them)."""
     found = state.rescorer.features(StandingRepository(db), member_id, as_of)
     if found is None:
-        return None, []
+        return None, None
     values, own = found
     return dict(values), own
 
 
 def missing_evidence(
-    record: ScoreRecordOut, own: list[dict[str, Any]]
+    state: ServiceState, record: ScoreRecordOut, own: pa.Table | None
 ) -> dict[str, list[dict[str, Any]]]:
     """Evidence for the reasons a record stores without any (batch records may not keep it)."""
     wanted = [reason.feature for reason in record.reasons if not reason.evidence]
-    if not wanted or not own:
+    if not wanted or own is None or own.num_rows == 0:
         return {}
-    return _finder().find(to_events_arrow(own), record.as_of, wanted)
+    return state.rescorer.evidence(own, record.as_of, wanted)
 
 
 def load(
@@ -171,7 +160,7 @@ def load(
         features = found.features
         if explain:
             if found.evidence is None:
-                found.evidence = missing_evidence(latest, found.own)
+                found.evidence = missing_evidence(state, latest, found.own)
             evidence = found.evidence
     name = member_name(state, db, member_id) if explain else member_id
     return MemberData(name, history, artefact, features, evidence)

@@ -72,13 +72,7 @@ def partner_caller(request: Request, db: DbSession) -> PartnerCaller | None:
     row = PartnersRepository(db).get(holder.holder)
     if row is None:
         return None
-    return PartnerCaller(
-        partner_id=row.partner_id,
-        name=row.name,
-        scopes=frozenset(Scope(s) for s in row.scopes.split()),
-        threshold=row.threshold,
-        key_id=holder.key_id,
-    )
+    return partners.partner_caller(row, holder.key_id)
 
 
 def _render(request: Request, view: PartnerView, status: int = 200) -> Response:
