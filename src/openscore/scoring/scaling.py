@@ -15,8 +15,6 @@ the same integers.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import NDArray
 
@@ -38,8 +36,3 @@ def bad_probability(scaling: Scaling, total: NDArray[np.int64] | int) -> NDArray
     """The probability of the bad outcome a total (before clipping) stands for."""
     log_good_odds = (np.asarray(total, dtype=np.float64) - scaling.offset) / scaling.factor
     return np.asarray(1.0 / (1.0 + np.exp(log_good_odds)), dtype=np.float64)
-
-
-def total_for_probability(scaling: Scaling, bad: float) -> float:
-    """The unrounded total a bad probability stands for (inverse of :func:`bad_probability`)."""
-    return scaling.offset + scaling.factor * math.log((1.0 - bad) / bad)
