@@ -170,8 +170,15 @@ def artefact_of(card: Any) -> ScorecardArtefact:
         regular = rows[~rows["Bin"].isin(["Special", "Missing"])]
         points = [round(float(p)) for p in regular["Points"]]
         missing = round(float(rows[rows["Bin"] == "Missing"]["Points"].iloc[0]))
+        # The training counts per bin, as our own artefacts record them (the compiled
+        # search puts the commonest bins nearest the root).
+        bins = [
+            {"label": str(b), "count": int(c), "event_rate": None, "woe": float(w)}
+            for b, c, w in zip(regular["Bin"], regular["Count"], regular["WoE"], strict=True)
+        ]
         features.append(
             {
+                "bins": bins,
                 "name": name,
                 "dimension": "tabular",
                 "dtype": "numerical",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, ClassVar
 
 import ibis
@@ -182,6 +183,63 @@ class TestBands:
             "excellent", "excellent", "excellent",
         ]  # fmt: skip
         assert_matches_reference(artefact, table, scored)
+
+
+def _with_counts(points: list[int], counts: list[int], missing: int) -> ScorecardArtefact:
+    splits = [float(k) for k in range(1, len(points))]
+    bins = [{"label": f"b{k}", "count": c, "event_rate": None, "woe": 0.0}
+            for k, c in enumerate(counts)]  # fmt: skip
+    return tabular(
+        [{"name": "v", "dtype": "numerical", "splits": splits, "points": points,
+          "missing_points": missing, "bins": bins}],
+        intercept=600,
+    )  # fmt: skip
+
+
+class TestSearchLayout:
+    """Neighbouring bins with equal points are merged and the search is weighted by the
+    training counts; neither may change a row's points."""
+
+    # Runs of equal points (5 5 | 1 1 1 | 9 9) and nearly every training row in the top bin.
+    SKEWED = _with_counts([5, 5, 1, 1, 1, 9, 9], [10, 0, 3, 2, 1, 50, 9000], missing=-3)
+    VALUES: ClassVar[list[float | None]] = [
+        v for k in range(0, 8) for v in (k - 1e-9, float(k), k + 0.5)
+    ] + [None, NAN, INF, -INF]
+
+    @pytest.mark.parametrize("kind", ["float64", "int64"])
+    @pytest.mark.parametrize("search", SEARCHES)
+    @pytest.mark.parametrize("engine", ENGINES)
+    def test_points_are_the_reference_points(
+        self, engine: str, search: Search, kind: str, request: pytest.FixtureRequest
+    ) -> None:
+        if kind == "int64":
+            values: list[Any] = [None, *range(-2, 10)]
+        else:
+            values = self.VALUES
+        table = pa.table(
+            {"member_id": [f"m{k:03d}" for k in range(len(values))],
+             "v": pa.array(values, type=kind)}
+        )  # fmt: skip
+        scored = score(engine, request, self.SKEWED, table, search)
+        assert_matches_reference(self.SKEWED, table, scored)
+        # Null and NaN reach the top bin's test and are told apart there.
+        points = dict(zip(scored["member_id"].to_pylist(),
+                          scored[points_column("v")].to_pylist(), strict=True))  # fmt: skip
+        assert [points[f"m{k:03d}"] for k, v in enumerate(values) if v is None] == [-3]
+
+    def test_merged_bins_cost_no_comparison(self) -> None:
+        sql = str(ibis.to_sql(compile_scorecard(self.SKEWED, ibis.table(
+            {"member_id": "string", "v": "float64"}, name="t")), dialect="duckdb"))  # fmt: skip
+        # Three runs: two boundaries (2.0 and 5.0), not six.
+        assert sorted(set(re.findall(r'"v" < (\S+)', sql))) == ["2.0", "5.0"]
+
+    def test_the_heaviest_bins_are_nearest_the_root(self) -> None:
+        # Uniform weights put the root at the middle boundary; with nearly every row above
+        # 5.0, the root test is the boundary of the heavy run, one comparison for them.
+        sql = str(ibis.to_sql(compile_scorecard(self.SKEWED, ibis.table(
+            {"member_id": "string", "v": "float64"}, name="t")), dialect="duckdb"))  # fmt: skip
+        first = re.search(r'"v" < (\S+)', sql)
+        assert first is not None and first.group(1) == "5.0"
 
 
 class TestCity:

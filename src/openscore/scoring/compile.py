@@ -1,11 +1,12 @@
 """A scorecard compiled to an Ibis expression, so that DuckDB or Spark score every member in place.
 
 Each feature becomes a ``CASE`` of its bins' conditions yielding integer points, read the
-way :meth:`~openscore.scoring.artefact.FeatureScore.points_for` reads them: missing (null or
-NaN) first, then ``value < split`` tests, either as a binary search of nested ``CASE``s (the
-default: about log2(bins) comparisons a row, measurably faster in DuckDB than a chain) or
-as one chain in ascending order; either way the bin is the number of splits at or below the
-value (``searchsorted(side="right")``). A categorical feature tests each bin's list of
+way :meth:`~openscore.scoring.artefact.FeatureScore.points_for` reads them: ``value < split``
+tests, either as a binary search of nested ``CASE``s weighted by the bins' training counts
+(the default: the bins most rows fall in take the fewest comparisons) or as one chain in
+ascending order; either way the bin is the number of splits at or below the value
+(``searchsorted(side="right")``). Neighbouring bins with equal points are one branch. A
+missing value (null or NaN) fails every ``<`` test, so it is told apart only in the top bin. A categorical feature tests each bin's list of
 values and gives ``other_points`` to any value no list holds. The total is the intercept
 plus the points, the score the total clipped to the range, the band the last whose lower
 bound is at most the score. Every number after the bin test is an integer, so every engine
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import ibis
@@ -52,9 +54,9 @@ def feature_points(
 ) -> ir.IntegerValue:
     """One feature's integer points as a ``CASE`` over its bins.
 
-    ``binary`` nests the ``CASE`` as a binary search over the splits (about log2(bins)
-    comparisons a row); ``linear`` tests ``value < split`` in ascending order. Both give the
-    bin ``searchsorted(splits, value, side="right")``.
+    ``binary`` nests the ``CASE`` as a binary search over the splits, weighted by the bins'
+    training counts (:func:`_binary`); ``linear`` tests ``value < split`` in ascending order.
+    Both give the bin ``searchsorted(splits, value, side="right")``.
     """
     if feature.dtype == "categorical":
         return _categorical_points(feature, column)
@@ -65,18 +67,21 @@ def feature_points(
     missing = column.isnull()
     if column.type().is_floating():
         missing = missing | column.isnan()
+    # Missing values need no test of their own on every row: a comparison with NULL is not
+    # true, and NaN orders above every number in DuckDB and Spark, so both fail every
+    # ``value < split`` test and reach the top bin, the only place they are told apart.
+    last, absent = feature.points[-1], feature.missing_points
+    top = (
+        _points(last)
+        if absent == last
+        else ibis.cases((missing, _points(absent)), else_=_points(last))
+    )
     below = _below(column, feature.splits)
+    runs = _runs(feature)
     if search == "binary":
-        found = _binary(feature, below, 0, len(feature.points) - 1)
-    else:
-        branches = [
-            (below(position), _points(points))
-            for position, points in enumerate(feature.points[:-1])
-        ]
-        found = ibis.cases(*branches, else_=_points(feature.points[-1])) if branches else None
-    if found is None:
-        found = _points(feature.points[0])
-    return ibis.cases((missing, _points(feature.missing_points)), else_=found)
+        return _binary(runs, below, 0, len(runs) - 1, top)
+    branches = [(below(run.split), _points(run.points)) for run in runs[:-1]]
+    return ibis.cases(*branches, else_=top) if branches else top
 
 
 #: Integers up to this size convert to doubles exactly, so ``x < ceil(s)`` is ``float(x) < s``.
@@ -99,14 +104,53 @@ def _below(column: ir.Column, splits: list[float]) -> Below:
     return lambda i: number < ibis.literal(splits[i], type="float64")
 
 
-def _binary(feature: FeatureScore, below: Below, low: int, high: int) -> ir.IntegerValue:
-    """Points of bins ``low..high``: split in the middle, recurse on each side."""
+@dataclass(frozen=True)
+class _Run:
+    """Adjacent bins with the same points: values below ``splits[split]`` (the run's upper
+    bound; -1 for the top run) and not below the previous run's bound."""
+
+    points: int
+    split: int
+    weight: int
+
+
+def _runs(feature: FeatureScore) -> list[_Run]:
+    """The feature's bins with neighbours of equal points merged, each weighted by how many
+    training rows its bins held (1 a bin when the artefact records no counts).
+
+    Merging changes no row's points and spares a comparison per merged boundary; the weights
+    let the binary search put the bins most rows fall in nearest the root.
+    """
+    counts = [b.count for b in feature.bins] if feature.bins else [1] * len(feature.points)
+    runs: list[_Run] = []
+    for position, (points, count) in enumerate(zip(feature.points, counts, strict=True)):
+        split = position if position < len(feature.splits) else -1
+        if runs and runs[-1].points == points:
+            runs[-1] = _Run(points, split, runs[-1].weight + count)
+        else:
+            runs.append(_Run(points, split, count))
+    return runs
+
+
+def _binary(
+    runs: list[_Run], below: Below, low: int, high: int, top: ir.IntegerValue
+) -> ir.IntegerValue:
+    """Points of runs ``low..high`` as nested ``CASE``s: split where the weights on either
+    side are closest to equal (a weighted binary search, so the commonest values take the
+    fewest comparisons); ``top`` is the last run's expression, which also takes the missing.
+    """
     if low == high:
-        return _points(feature.points[low])
-    middle = (low + high + 1) // 2  # bins below ``middle`` hold values < splits[middle - 1]
+        return top if high == len(runs) - 1 else _points(runs[low].points)
+    total = sum(run.weight for run in runs[low : high + 1])
+    best, below_weight, last = low, 0, math.inf
+    for middle in range(low, high):  # the runs up to ``middle`` go left
+        below_weight += runs[middle].weight
+        imbalance = abs(total - 2 * below_weight)
+        if imbalance < last:
+            best, last = middle, imbalance
     return ibis.cases(
-        (below(middle - 1), _binary(feature, below, low, middle - 1)),
-        else_=_binary(feature, below, middle, high),
+        (below(runs[best].split), _binary(runs, below, low, best, top)),
+        else_=_binary(runs, below, best + 1, high, top),
     )
 
 
