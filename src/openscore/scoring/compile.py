@@ -6,8 +6,9 @@ tests, either as a binary search of nested ``CASE``s weighted by the bins' train
 (the default: the bins most rows fall in take the fewest comparisons) or as one chain in
 ascending order; either way the bin is the number of splits at or below the value
 (``searchsorted(side="right")``). Neighbouring bins with equal points are one branch. A
-missing value (null or NaN) fails every ``<`` test, so it is told apart only in the top bin. A categorical feature tests each bin's list of
-values and gives ``other_points`` to any value no list holds. The total is the intercept
+missing value (null or NaN) fails every ``<`` test, so it is told apart only in the top
+bin. A categorical feature tests each bin's list of values and gives ``other_points`` to
+any value no list holds. The total is the intercept
 plus the points, the score the total clipped to the range, the band the last whose lower
 bound is at most the score. Every number after the bin test is an integer, so every engine
 gets the reference scorer's sum exactly.
