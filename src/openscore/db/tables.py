@@ -101,6 +101,21 @@ NETWORK_TYPES: tuple[str, ...] = (
 )
 NETWORK_TYPES_SQL = f"type IN ({', '.join(repr(t) for t in NETWORK_TYPES)})"
 
+#: Group events, indexed by their group id (an expression over ``fields``) so that online
+#: rescoring can find the co-members of a member's groups (migration 0005). A query uses
+#: the index only when it repeats :func:`group_id_sql` and this condition exactly.
+GROUP_TYPES: tuple[str, ...] = ("group_joined", "group_left")
+GROUP_TYPES_SQL = f"type IN ({', '.join(repr(t) for t in GROUP_TYPES)})"
+#: Indexes only the migrations know: expression indexes written differently per store.
+MIGRATION_ONLY_INDEXES = frozenset({"ix_events_group"})
+
+
+def group_id_sql(dialect: str) -> str:
+    """A group event's ``group_id`` as the store's index on it spells it."""
+    if dialect == "sqlite":
+        return "json_extract(fields, '$.group_id')"
+    return "(fields::jsonb ->> 'group_id')"
+
 
 class EventRecord(Base):
     """An event as stored: envelope columns, the type's own fields as JSON, and provenance.

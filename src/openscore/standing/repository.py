@@ -9,10 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, select, text
+from sqlalchemy import Select, Table, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from openscore.db.tables import NETWORK_TYPES_SQL, EventRecord, Member, ScoreRecord
+from openscore.db.tables import (
+    GROUP_TYPES,
+    GROUP_TYPES_SQL,
+    NETWORK_TYPES_SQL,
+    EventRecord,
+    Member,
+    ScoreRecord,
+    group_id_sql,
+)
 from openscore.features import rules
 from openscore.ledger.wide import stored_to_wide
 
@@ -72,13 +80,15 @@ class StandingRepository:
         return found
 
     def network_events(self, member_id: str, own: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Network events of every member within ``PAGERANK_STEPS`` ties of the member.
+        """Network events of every member within ``PAGERANK_STEPS`` ties of the member and
+        of every member who was ever in one of the member's groups.
 
         Ties are recorded on both members' histories, so each ring is found from the previous
-        ring's own tie events, read by the (member_id) index together with the rest of that
-        ring's network events: every member's events are read once. Co-members of the
-        member's groups are not followed (that needs a scan of every group event): see
-        docs/service.md.
+        ring's own tie events, read by the partial network index together with the rest of
+        that ring's network events: every member's events are read once. Co-members are
+        found by the group index (migration 0005) after the rings, so that a co-member who
+        is also within reach is still followed through their ties. Reading more members
+        than needed changes no feature (a group spell or tie of any state counts here).
         """
         seen = {member_id}
         found: list[dict[str, Any]] = []
@@ -91,7 +101,25 @@ class StandingRepository:
             rows = self.network_events_of(ring)
             found.extend(rows)
             ring = {e["peer_member_id"] for e in rows if e["type"] in _TIES}
+        groups = {e["group_id"] for e in own if e["type"] in GROUP_TYPES and e.get("group_id")}
+        co_members = self.group_members(groups) - seen
+        if co_members:
+            found.extend(self.network_events_of(co_members))
         return found
+
+    def group_members(self, group_ids: Iterable[str]) -> set[str]:
+        """Everyone with a ``group_joined`` or ``group_left`` event in these groups."""
+        wanted = sorted(set(group_ids))
+        members_found: set[str] = set()
+        expression = group_id_sql(self.session.get_bind().dialect.name)
+        query = text(
+            f"SELECT DISTINCT member_id FROM events WHERE {GROUP_TYPES_SQL} "
+            f"AND {expression} IN :groups"
+        ).bindparams(bindparam("groups", expanding=True))
+        for start in range(0, len(wanted), _CHUNK):
+            rows = self.session.execute(query, {"groups": wanted[start : start + _CHUNK]})
+            members_found.update(row.member_id for row in rows)
+        return members_found
 
     def scores_of(self, member_ids: Iterable[str]) -> list[dict[str, Any]]:
         """Past scores of these members (what connections features average, lagged)."""

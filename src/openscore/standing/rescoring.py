@@ -69,8 +69,10 @@ class Rescorer:
             return None
         rows = repository.member_events(member_id)
         network = repository.network_events(member_id, rows) if opted_in else []
-        around = {e["member_id"] for e in network}
-        scores = repository.scores_of(around) if around else None
+        # The member's own lagged score counts too: a group's mean score includes everyone
+        # in it, as in the batch engines, which read every member's scores.
+        around = {e["member_id"] for e in network} | {member_id}
+        scores = repository.scores_of(around) if opted_in else None
         own = to_events_arrow(rows)
         online, _ = self._engines()
         values = online.compute(member_id, own, as_of, network=network, scores=scores)
