@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyarrow.compute as pc
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from openscore.db.tables import GROUP_TYPES_SQL, NETWORK_TYPES, group_id_sql
+from openscore.features.inputs import to_events_arrow
 from openscore.features.online import NETWORK_EVENT_TYPES, OnlineFeatures
-from openscore.ledger.catalogue import ConnectionMade, GroupJoined
+from openscore.ledger.catalogue import (
+    ConnectionMade,
+    EventRetracted,
+    GroupJoined,
+    IdentityVerified,
+    LoanDefaulted,
+)
 from openscore.ledger.service import ingest_events
 from openscore.scoring.records import ScoreRecordIn, ScoreRecords
 from openscore.standing.repository import StandingRepository, network_query
@@ -25,8 +33,8 @@ def test_network_reads_find_the_rows_through_the_partial_index(sqlite_engine: En
     enrol(sqlite_engine, "m-a", "m-b")
     with sessionmaker(sqlite_engine)() as session:
         found = StandingRepository(session).network_events_of(["m-a", "m-b", "m-none"])
-    assert sorted(e["member_id"] for e in found) == ["m-a", "m-b"]
-    query = network_query(["m-a", "m-b"]).compile(
+    assert sorted(found.column("member_id").to_pylist()) == ["m-a", "m-b"]
+    query = network_query(["m-a", "m-b"], "sqlite").compile(
         sqlite_engine, compile_kwargs={"literal_binds": True}
     )
     with sqlite_engine.connect() as connection:
@@ -94,7 +102,8 @@ def test_online_features_follow_group_co_members_as_batch_does(engine: Engine) -
         online, _ = found
         # Everyone's network events: what the batch engines see.
         everyone = ["m-a", "m-b", "m-c", "m-d"]
-        network = [e for e in repository.network_events_of(everyone) if e["member_id"] != "m-a"]
+        network = repository.network_events_of(everyone)
+        network = network.filter(pc.not_equal(network.column("member_id"), "m-a"))
         full = OnlineFeatures().compute(
             "m-a",
             repository.member_events("m-a"),
@@ -127,3 +136,36 @@ def test_group_reads_find_the_rows_through_the_group_index(engine: Engine) -> No
             connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
             plan = " ".join(str(row[0]) for row in connection.exec_driver_sql(f"EXPLAIN {query}"))
     assert "ix_events_group" in plan, plan
+
+
+def test_the_columnar_network_read_equals_the_row_by_row_conversion(engine: Engine) -> None:
+    enrol(engine, "m-a", "m-b", opt_in=True)
+    enrol(engine, "m-c")
+    at = ENROLLED_AT + dt.timedelta(days=30, microseconds=123_457)
+    others = [
+        LoanDefaulted(schema_version=1, event_id="d-1", type="loan_defaulted", member_id="m-b",
+                      occurred_at=at, source="partner:bank", loan_id="L-9",
+                      outstanding_amount=125_00, currency="EUR", days_past_due=95),
+        IdentityVerified(schema_version=1, event_id="v-1", type="identity_verified",
+                         member_id="m-c", occurred_at=at, source="platform",
+                         verification_method="document"),
+        EventRetracted(schema_version=1, event_id="r-1", type="event_retracted",
+                       member_id="m-b", occurred_at=at, source="partner:bank",
+                       retracted_event_id="d-1", retraction_reason="keyed in error"),
+    ]  # fmt: skip
+    events = [_joined("m-a", "g-1"), _tie("m-a", "m-b"), *others]
+    ingest_events(engine, events, origin="tests")
+    members = ["m-a", "m-b", "m-c"]
+    with sessionmaker(engine)() as session:
+        repository = StandingRepository(session)
+        columnar = repository.network_events_of(members)
+        rows = [
+            e
+            for m in members
+            for e in repository.member_events(m)
+            if e["type"] in NETWORK_EVENT_TYPES
+        ]
+    key = [("member_id", "ascending"), ("event_id", "ascending")]
+    expected = to_events_arrow(rows).sort_by(key)
+    assert columnar.num_rows == len(rows) == 8
+    assert columnar.sort_by(key).equals(expected)

@@ -1,15 +1,31 @@
 """The ledger rows online rescoring reads: a member's events and their network's. Never writes.
 
 Rows come back in the wide shape the feature definitions read (envelope columns plus the
-type's own fields, dates as dates), the same shape the lake holds.
+type's own fields, dates as dates), the same shape the lake holds: a member's own events as
+dicts, their network's (thousands of rows for a member with ties) as one Arrow table built
+column by column, with the stored JSON fields parsed by Arrow's JSON reader.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import cache
+from io import BytesIO
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, select, text
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from openscore.db.tables import (
@@ -22,6 +38,7 @@ from openscore.db.tables import (
     group_id_sql,
 )
 from openscore.features import rules
+from openscore.features.inputs import events_arrow_schema
 from openscore.ledger.wide import stored_to_wide
 
 events = cast(Table, EventRecord.__table__)
@@ -47,9 +64,68 @@ def _wide(row: Any) -> dict[str, Any]:
     return stored_to_wide(row, _ENVELOPE)
 
 
-def network_query(member_ids: list[str]) -> Select[Any]:
+def _instant_micros(dialect: str) -> ColumnElement[int]:
+    """``occurred_at`` as integer microseconds since 1970, as the store can hand it over
+    without a Python datetime per row (SQLite stores exactly that; PostgreSQL's epoch is an
+    exact numeric)."""
+    if dialect == "sqlite":
+        return type_coerce(events.c.occurred_at, BigInteger)
+    return text("CAST(EXTRACT(EPOCH FROM events.occurred_at) * 1000000 AS BIGINT)")  # type: ignore[return-value]
+
+
+def network_query(member_ids: list[str], dialect: str) -> Select[Any]:
     """The network events of these members, in the partial index's terms."""
-    return select(*_COLUMNS).where(events.c.member_id.in_(member_ids), text(NETWORK_TYPES_SQL))
+    columns = (events.c.event_id, events.c.type, events.c.member_id, events.c.source)
+    return select(*columns, _instant_micros(dialect), events.c.fields).where(
+        events.c.member_id.in_(member_ids), text(NETWORK_TYPES_SQL)
+    )
+
+
+_STRINGS = ("event_id", "type", "member_id", "source")
+
+
+@cache
+def _fields_schema() -> pa.Schema:
+    """What Arrow's JSON reader parses ``fields`` into: the type-specific columns the
+    features read, dates as text (cast after: the reader takes no date32)."""
+    return pa.schema(
+        pa.field(f.name, pa.string() if pa.types.is_date(f.type) else f.type)
+        for f in events_arrow_schema()
+        if f.name not in (*_STRINGS, "occurred_at")
+    )
+
+
+def _network_arrow(rows: Sequence[Any]) -> pa.Table:
+    """Stored rows ``(event_id, type, member_id, source, micros, fields)`` as the events
+    table the features read."""
+    schema = events_arrow_schema()
+    if not rows:
+        return schema.empty_table()
+    event_ids, types, member_ids, sources, micros, fields = zip(*rows, strict=True)
+    data = "\n".join(fields).encode()
+    parsed = pa_json.read_json(
+        BytesIO(data),
+        read_options=pa_json.ReadOptions(use_threads=False, block_size=len(data) + 1),
+        parse_options=pa_json.ParseOptions(
+            explicit_schema=_fields_schema(), unexpected_field_behavior="ignore"
+        ),
+    )
+    strings = dict(zip(_STRINGS, (event_ids, types, member_ids, sources), strict=True))
+    columns = []
+    for f in schema:
+        if f.name in strings:
+            columns.append(pa.array(strings[f.name], pa.string()))
+        elif f.name == "occurred_at":
+            columns.append(pa.array(micros, pa.int64()).cast(f.type))
+        else:
+            columns.append(parsed.column(f.name).cast(f.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _peers(table: pa.Table) -> set[str]:
+    """The other ends of the tie events in an events table."""
+    ties = table.filter(pc.is_in(table.column("type"), value_set=pa.array(_TIES)))
+    return {peer for peer in ties.column("peer_member_id").to_pylist() if peer is not None}
 
 
 class StandingRepository:
@@ -66,20 +142,21 @@ class StandingRepository:
         query = select(*_COLUMNS).where(events.c.member_id == member_id)
         return [_wide(row) for row in self.session.execute(query)]
 
-    def network_events_of(self, member_ids: Iterable[str]) -> list[dict[str, Any]]:
-        """The network events (``NETWORK_TYPES``) of these members.
+    def network_events_of(self, member_ids: Iterable[str]) -> pa.Table:
+        """The network events (``NETWORK_TYPES``) of these members, as an events table.
 
         The condition on type is the partial index's own text, with literal values, so that
         both stores can prove the index applies and find the rows by seeks.
         """
         wanted = sorted(set(member_ids))
-        found: list[dict[str, Any]] = []
+        dialect = self.session.get_bind().dialect.name
+        rows: list[Any] = []
         for start in range(0, len(wanted), _CHUNK):
-            query = network_query(wanted[start : start + _CHUNK])
-            found.extend(_wide(row) for row in self.session.execute(query))
-        return found
+            query = network_query(wanted[start : start + _CHUNK], dialect)
+            rows.extend(self.session.execute(query))
+        return _network_arrow(rows)
 
-    def network_events(self, member_id: str, own: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def network_events(self, member_id: str, own: list[dict[str, Any]]) -> pa.Table:
         """Network events of every member within ``PAGERANK_STEPS`` ties of the member and
         of every member who was ever in one of the member's groups.
 
@@ -91,21 +168,21 @@ class StandingRepository:
         than needed changes no feature (a group spell or tie of any state counts here).
         """
         seen = {member_id}
-        found: list[dict[str, Any]] = []
-        ring = {e["peer_member_id"] for e in own if e["type"] in _TIES}
+        found: list[pa.Table] = []
+        ring = {e["peer_member_id"] for e in own if e["type"] in _TIES and e["peer_member_id"]}
         for _ in range(rules.PAGERANK_STEPS):
             ring -= seen
             if not ring:
                 break
             seen |= ring
-            rows = self.network_events_of(ring)
-            found.extend(rows)
-            ring = {e["peer_member_id"] for e in rows if e["type"] in _TIES}
+            table = self.network_events_of(ring)
+            found.append(table)
+            ring = _peers(table)
         groups = {e["group_id"] for e in own if e["type"] in GROUP_TYPES and e.get("group_id")}
         co_members = self.group_members(groups) - seen
         if co_members:
-            found.extend(self.network_events_of(co_members))
-        return found
+            found.append(self.network_events_of(co_members))
+        return pa.concat_tables(found) if found else events_arrow_schema().empty_table()
 
     def group_members(self, group_ids: Iterable[str]) -> set[str]:
         """Everyone with a ``group_joined`` or ``group_left`` event in these groups."""

@@ -68,11 +68,13 @@ class Rescorer:
         if opted_in is None:
             return None
         rows = repository.member_events(member_id)
-        network = repository.network_events(member_id, rows) if opted_in else []
-        # The member's own lagged score counts too: a group's mean score includes everyone
-        # in it, as in the batch engines, which read every member's scores.
-        around = {e["member_id"] for e in network} | {member_id}
-        scores = repository.scores_of(around) if opted_in else None
+        network, scores = None, None
+        if opted_in:
+            network = repository.network_events(member_id, rows)
+            # The member's own lagged score counts too: a group's mean score includes
+            # everyone in it, as in the batch engines, which read every member's scores.
+            around = set(network.column("member_id").to_pylist()) | {member_id}
+            scores = repository.scores_of(around)
         own = to_events_arrow(rows)
         online, _ = self._engines()
         values = online.compute(member_id, own, as_of, network=network, scores=scores)
