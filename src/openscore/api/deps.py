@@ -51,7 +51,9 @@ class ServiceState:
     backlog: RescoringBacklog
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
+    # A coroutine, so that FastAPI runs it in the event loop: a plain function would cost a
+    # hop to the thread pool and back for an attribute read, on every request.
     state: ServiceState = request.app.state.service
     return state
 
