@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from openscore.scoring.artefact import FeatureScore
+from openscore.web.dashboard import slider_for
+from openscore.web.templating import templates
+from tests.scoring.handmade import feature_entry
 from tests.web.conftest import Screenshot, sign_in, sign_in_partner
 from tests.web.world import World
 
@@ -250,5 +254,38 @@ class TestAccessibility:
         try:
             sign_in_partner(page, world.partner_key)
             assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        finally:
+            context.close()
+
+
+class TestMoneySlider:
+    def test_a_money_slider_reads_as_money_while_it_moves(self, browser: Browser) -> None:
+        # The slider as the dashboard renders it, with the page's own script, in Chromium.
+        feature = FeatureScore.model_validate(
+            {**feature_entry("outstanding_balance", [150_000.5, 900_000.5], [12, 0, -25]),
+             "kind": "int64"}
+        )  # fmt: skip
+        slider = slider_for(feature, 123_456)
+        markup = (
+            templates()
+            .env.from_string(
+                '{% from "macros.html" import slider %}'
+                '<form id="whatif-form" data-live="/nowhere">{{ slider(item) }}</form>'
+                '<div id="whatif-result" hidden></div>'
+            )
+            .render(item=slider)
+        )
+        script = (Path(__file__).parents[2] / "src/openscore/web/static/whatif.js").read_text()
+        context = browser.new_context()
+        page = context.new_page()
+        try:
+            page.set_content(markup)
+            page.add_script_tag(content=script)
+            output = page.locator("#wi-outstanding_balance-out")
+            expect(output).to_have_text("€1,234.56")
+            page.locator("#wi-outstanding_balance").focus()
+            page.keyboard.press("ArrowLeft")
+            left = (123_456 - slider.step) / 100
+            expect(output).to_have_text(f"€{left:,.2f}")
         finally:
             context.close()

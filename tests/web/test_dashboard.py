@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from openscore.scoring.artefact import FeatureScore
+from openscore.scoring.display import money_text
 from openscore.scoring.scorer import score_features
 from openscore.web.dashboard import (
     build_dashboard,
@@ -15,6 +17,7 @@ from openscore.web.dashboard import (
 )
 from openscore.web.templating import render
 from openscore.web.views import PageContext, band_slug, feature_title, member_nav
+from tests.scoring.handmade import feature_entry
 from tests.web.factory import GOOD, STRUGGLING, artefact, records
 
 
@@ -51,6 +54,31 @@ class TestSliders:
         assert slider.current is None
         assert slider.start == slider.minimum == 0
         assert slider.current_text == "nothing recorded"
+
+    @pytest.mark.parametrize("balance", [0, 1, 123_456, 99_999_999])
+    def test_money_moves_in_round_amounts_on_a_grid_through_the_members_own(
+        self, balance: int
+    ) -> None:
+        feature = FeatureScore.model_validate(
+            {**feature_entry("outstanding_balance", [150_000.5, 900_000.5], [12, 0, -25]),
+             "kind": "int64"}
+        )  # fmt: skip
+        slider = slider_for(feature, balance)
+        assert slider.step > 1 and slider.step == int(slider.step)
+        # The browser snaps values to minimum + k * step: the member's own must be on it.
+        assert (balance - slider.minimum) % slider.step == 0
+        assert (slider.maximum - balance) % slider.step == 0
+        assert 0 <= slider.minimum <= balance <= slider.maximum
+        assert slider.maximum >= 900_001
+        assert slider.current_text == slider.value_text == money_text(balance)
+        assert slider.money_attributes == {
+            "data-currency": "EUR", "data-exponent": "2", "data-locale": "en-GB"
+        }  # fmt: skip
+
+    def test_a_count_is_not_money(self) -> None:
+        slider = slider_for(artefact().by_name["open_judgments"], 1)
+        assert slider.money_attributes == {}
+        assert slider.value_text == "1"
 
 
 class TestWhatIf:

@@ -53,6 +53,11 @@ class FeatureSpec:
     inputs: tuple[str, ...]
 
 
+#: Features whose values are amounts of money in minor units of ``rules.SCORING_CURRENCY``
+#: (exact integers for every engine; members read them as money).
+MONEY_FEATURES: frozenset[str] = frozenset({"monthly_income_12m", "outstanding_balance"})
+
+
 class ProtectedInputError(ValueError):
     """A feature would read a protected attribute or a denied value."""
 

@@ -23,7 +23,8 @@ import pyarrow as pa
 
 from openscore.scoring.artefact import ScorecardArtefact
 from openscore.scoring.compile import points_column
-from openscore.scoring.reasons import ProtectedReasonError, is_protected, shown_value
+from openscore.scoring.display import reason_sentence
+from openscore.scoring.reasons import ProtectedReasonError, is_protected
 from openscore.scoring.scorer import NEUTRAL_SCALE, dimensions_of
 
 Ints = npt.NDArray[np.int64]
@@ -107,13 +108,11 @@ def reason_dicts(
         if index < 0:
             break
         feature = artefact.features[index]
-        sentence = feature.description or f"The value of {feature.name}."
-        shown = shown_value(values[feature.name][row])
         result.append(
             {
                 "feature": feature.name,
                 "points_below_best": int(below),
-                "sentence": f"{sentence} Yours: {shown}.",
+                "sentence": reason_sentence(feature, values[feature.name][row]),
                 "evidence": [],
             }
         )

@@ -279,7 +279,7 @@ def whatif_command(
     lake: Lake = None,
 ) -> None:
     """Score the member with changed features, and say what reaches the next band."""
-    from openscore.scoring.reasons import shown_value
+    from openscore.scoring.display import is_money, shown_value
     from openscore.scoring.whatif import WhatIfError, what_can_i_do, whatif
 
     changes = _parse_set(set_ or [])
@@ -295,10 +295,13 @@ def whatif_command(
             f"{answer.after.score} ({answer.after.band}), {answer.delta:+d}",
             highlight=False,
         )
+        features = artefact.by_name
         for change in answer.changes:
+            money = is_money(features[change.feature])
+            before = shown_value(change.before, money=money)
+            after = shown_value(change.after, money=money)
             out.print(
-                f"  {change.feature}: {shown_value(change.before)} → {shown_value(change.after)}: "
-                f"{change.points:+d} points",
+                f"  {change.feature}: {before} → {after}: {change.points:+d} points",
                 highlight=False,
             )
     plan = what_can_i_do(artefact, explained.features)

@@ -10,13 +10,13 @@ one, but is never offered as something to change: it has no ``advice``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from openscore.features.catalogue import PROTECTED_WORDS
 from openscore.scoring.artefact import FeatureScore, ScorecardArtefact, Value
+from openscore.scoring.display import reason_sentence
 from openscore.scoring.targets import Target, better_targets
 
 
@@ -52,15 +52,6 @@ def is_protected(name: str) -> bool:
     return bool(words & PROTECTED_WORDS)
 
 
-def shown_value(value: Value) -> str:
-    """A feature value as a member reads it: four significant digits, or "nothing recorded"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "nothing recorded"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
 def advice_for(feature: FeatureScore, target: Target) -> str:
     """A member-facing sentence for reaching a better bin."""
     return f"{target.condition()} would earn {target.gain} more points."
@@ -90,12 +81,11 @@ def reason_codes(
             if targets:
                 best = max(targets, key=lambda t: (t.gain, -t.distance))
                 advice = advice_for(feature, best)
-        sentence = feature.description or f"The value of {feature.name}."
         reasons.append(
             Reason(
                 feature=feature.name,
                 points_below_best=-negative_below,
-                sentence=f"{sentence} Yours: {shown_value(value)}.",
+                sentence=reason_sentence(feature, value),
                 value=value,
                 actionable=feature.actionable,
                 advice=advice,

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from openscore.scoring.artefact import FeatureScore, Value
+from openscore.scoring.display import is_money, money_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,20 +25,29 @@ class Target:
     bound: float | list[str]
     value: float | int | str
     distance: float
+    money: bool = False  # the feature is money in minor units (see scoring.display)
 
     def condition(self) -> str:
         """The change in words, e.g. ``on_time_share_12m at least 0.95``.
 
         A whole-numbered feature names the whole number to reach ("at least 6", not "at
-        least 5.5": nobody has half a connection).
+        least 5.5": nobody has half a connection); money reads as money ("at most €1,500.00").
         """
         whole = isinstance(self.value, int)
+
+        def text(number: float) -> str:
+            return money_text(number) if self.money else format(number, "g")
+
         if self.op == ">=":
-            return f"{self.feature} at least {self.value if whole else format(self.bound, 'g')}"
+            reach = self.value if whole else self.bound
+            assert isinstance(reach, int | float)
+            return f"{self.feature} at least {text(reach)}"
         if self.op == "<":
             if whole:
-                return f"{self.feature} at most {self.value}"
-            return f"{self.feature} below {self.bound:g}"
+                assert isinstance(self.value, int)
+                return f"{self.feature} at most {text(self.value)}"
+            assert isinstance(self.bound, float)
+            return f"{self.feature} below {text(self.bound)}"
         assert isinstance(self.bound, list)
         return f"{self.feature} one of {', '.join(self.bound)}"
 
@@ -68,7 +78,7 @@ def _numerical_target(
         op = ">="
     distance = 0.0 if value is None else abs(reach - value)
     final: float | int = int(reach) if whole else reach
-    return Target(feature.name, j, gain, op, bound, final, distance)
+    return Target(feature.name, j, gain, op, bound, final, distance, money=is_money(feature))
 
 
 def better_targets(feature: FeatureScore, value: Value) -> list[Target]:

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from openscore.scoring.artefact import DEFAULT_BANDS, FeatureScore, ScorecardArtefact, Value
+from openscore.scoring.display import is_money
 from openscore.scoring.records import ScoreRecordOut
 from openscore.scoring.scorer import score_features
 from openscore.scoring.targets import Target, better_targets
@@ -67,15 +68,24 @@ def slider_for(feature: FeatureScore, value: Value) -> WhatIfInput:
     seen = [*splits, *([current] if current is not None else [])]
     low, high = min(seen), max(seen)
     whole = feature.kind == "int64"
+    money = is_money(feature)
     if low >= 0 and high <= 1 and not whole:
         minimum, maximum, step = 0.0, 1.0, 0.01
     else:
         span = (high - low) or max(abs(high), 1.0)
-        step = 1.0 if whole else _nice_step(span * 1.5)
+        # Counts move by one; money (in cents) by a round amount, not a cent at a time.
+        step = 1.0 if whole and not money else max(1.0, _nice_step(span * 1.5))
         minimum = math.floor((low - span / 4) / step) * step
         if low >= 0:
             minimum = max(minimum, 0.0)
         maximum = math.ceil((high + span / 4) / step) * step
+        if money and current is not None:
+            # The browser snaps a range's value to minimum + k * step; anchor the grid at
+            # the member's own amount, or an untouched slider would send a changed value.
+            minimum = current - math.ceil((current - minimum) / step) * step
+            if low >= 0 and minimum < 0:
+                minimum += step * math.ceil(-minimum / step)
+            maximum = current + math.ceil((maximum - current) / step) * step
     start = minimum if current is None else current
 
     def shown(number: float) -> float | int:
@@ -92,6 +102,7 @@ def slider_for(feature: FeatureScore, value: Value) -> WhatIfInput:
         maximum=shown(maximum),
         step=shown(step),
         better="down" if feature.direction == "higher_is_worse" else "up",
+        money=money,
     )
 
 

@@ -12,6 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from babel.numbers import get_currency_precision
+
+from openscore.features.rules import SCORING_CURRENCY
+from openscore.scoring.display import LOCALE, money_text
 from openscore.web.charts import Band, band_colour, band_label
 
 DIMENSION_LABELS: dict[str, str] = {
@@ -206,10 +210,30 @@ class WhatIfInput:
     maximum: float | int
     step: float | int
     better: str = "up"  # which way of the slider earns points: "up" or "down"
+    money: bool = False  # values are minor units of the scoring currency
+
+    def _text(self, number: float) -> str:
+        return money_text(number) if self.money else f"{number:g}"
 
     @property
     def current_text(self) -> str:
-        return "nothing recorded" if self.current is None else f"{self.current:g}"
+        return "nothing recorded" if self.current is None else self._text(self.current)
+
+    @property
+    def value_text(self) -> str:
+        return self._text(self.value)
+
+    @property
+    def money_attributes(self) -> dict[str, str]:
+        """What the page's script needs to write a money slider's value as money."""
+        if not self.money:
+            return {}
+        currency = SCORING_CURRENCY
+        return {
+            "data-currency": currency,
+            "data-exponent": str(get_currency_precision(currency)),
+            "data-locale": LOCALE.replace("_", "-"),
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,9 +38,19 @@
     });
   }
 
+  // A money slider moves in minor units (cents); its label reads as money.
+  function shown(slider) {
+    var currency = slider.getAttribute("data-currency");
+    if (!currency) { return slider.value; }
+    var exponent = Number(slider.getAttribute("data-exponent"));
+    var format = new Intl.NumberFormat(slider.getAttribute("data-locale") || undefined,
+      { style: "currency", currency: currency });
+    return format.format(Number(slider.value) / Math.pow(10, exponent));
+  }
+
   form.addEventListener("input", function (event) {
     var output = document.getElementById(event.target.id + "-out");
-    if (output) { output.textContent = event.target.value; }
+    if (output) { output.textContent = shown(event.target); }
     window.clearTimeout(timer);
     timer = window.setTimeout(update, 150);
   });
