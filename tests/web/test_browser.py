@@ -10,10 +10,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from openscore.scoring.artefact import FeatureScore
-from openscore.web.dashboard import slider_for
+from openscore.web.dashboard import parse_whatif_form, slider_for
 from openscore.web.templating import templates
 from tests.scoring.handmade import feature_entry
 from tests.web.conftest import Screenshot, sign_in, sign_in_partner
+from tests.web.factory import artefact
 from tests.web.world import World
 
 # One worker builds the world and runs every browser test (they share one server).
@@ -289,3 +290,35 @@ class TestMoneySlider:
             expect(output).to_have_text(f"€{left:,.2f}")
         finally:
             context.close()
+
+    def test_untouched_sliders_ask_for_no_change(self, browser: Browser) -> None:
+        # A range input snaps its value to its step grid (0.9123 shows as 0.91): the form
+        # the browser sends for sliders nobody moved must still mean "no change".
+        board = artefact()
+        sliders = [
+            slider_for(board.by_name["on_time_share_12m"], 0.9123),
+            slider_for(board.by_name["debt_to_income"], 0.4567),
+            slider_for(board.by_name["open_judgments"], 1),
+        ]
+        markup = (
+            templates()
+            .env.from_string(
+                '{% from "macros.html" import slider %}'
+                '<form id="whatif-form">{% for s in sliders %}{{ slider(s) }}{% endfor %}</form>'
+            )
+            .render(sliders=sliders)
+        )
+        context = browser.new_context()
+        page = context.new_page()
+        try:
+            page.set_content(markup)
+            sent = page.evaluate(
+                "() => Array.from(new FormData(document.getElementById('whatif-form')))"
+            )
+        finally:
+            context.close()
+        form = {key: value for key, value in sent}
+        assert form["set.on_time_share_12m"] != form["start.on_time_share_12m"]  # snapped
+        assert parse_whatif_form(board, form) == ({}, [])
+        moved = {**form, "set.on_time_share_12m": "0.93"}
+        assert parse_whatif_form(board, moved) == ({"on_time_share_12m": 0.93}, [])

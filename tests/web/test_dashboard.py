@@ -94,6 +94,30 @@ class TestWhatIf:
         assert changes == {"on_time_share_12m": 0.96}
         assert errors == []
 
+    @pytest.mark.parametrize(
+        ("start", "grid", "sent", "moved"),
+        [
+            ("0.9123", "0 0.01", "0.91", False),  # snapped by the browser, untouched
+            ("0.9123", "0 0.01", "0.92", True),  # one step up
+            ("0.9123", "0 0.01", "0.9", True),  # one step down
+            ("0.915", "0 0.01", "0.92", False),  # exactly between: either neighbour
+            ("0.915", "0 0.01", "0.91", False),
+            ("0.4567", "0 0.05", "0.45", False),
+            ("0.4567", "nonsense", "0.45", True),  # no grid to snap to: a change
+        ],
+    )
+    def test_a_slider_the_browser_snapped_is_unmoved(
+        self, start: str, grid: str, sent: str, moved: bool
+    ) -> None:
+        form = {
+            "set.on_time_share_12m": sent,
+            "start.on_time_share_12m": start,
+            "grid.on_time_share_12m": grid,
+        }
+        changes, errors = parse_whatif_form(artefact(), form)
+        assert changes == ({"on_time_share_12m": float(sent)} if moved else {})
+        assert errors == []
+
     def test_bad_values_are_named(self) -> None:
         form = {"set.on_time_share_12m": "lots", "set.nonsense": "1", "set.debt_to_income": "inf"}
         changes, errors = parse_whatif_form(artefact(), form)

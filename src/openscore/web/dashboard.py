@@ -129,6 +129,29 @@ def _moved(slider: WhatIfInput, value: Value) -> WhatIfInput:
     return replace(slider, value=value)
 
 
+def _untouched(raw: str, form: Mapping[str, str], name: str) -> bool:
+    """Whether ``raw`` is the slider's start as the browser snapped it to the slider's grid.
+
+    A range input holds only ``minimum + k * step``: a member's 0.9123 on a 0.01 grid is
+    sent back as 0.91 by a slider nobody touched, which is no change. The form carries each
+    slider's start and grid (``grid.<name>`` = "minimum step"); anything that does not
+    parse is left to the caller's checks.
+    """
+    try:
+        value, start = float(raw), float(form[f"start.{name}"])
+        minimum, step = (float(part) for part in form[f"grid.{name}"].split())
+    except (KeyError, ValueError):
+        return False
+    if not (step > 0 and all(map(math.isfinite, (value, start, minimum, step)))):
+        return False
+    # The browser rounds to the nearest grid point; a start exactly between two may go
+    # either way, so both count.
+    steps = (start - minimum) / step
+    candidates = {math.floor(steps), math.ceil(steps)}
+    snapped = [minimum + k * step for k in candidates if abs(steps - k) <= 0.5 + 1e-9]
+    return any(math.isclose(value, point, rel_tol=1e-9, abs_tol=step * 1e-6) for point in snapped)
+
+
 def parse_whatif_form(
     artefact: ScorecardArtefact, form: Mapping[str, str]
 ) -> tuple[dict[str, Value], list[str]]:
@@ -139,7 +162,7 @@ def parse_whatif_form(
         if not key.startswith("set."):
             continue
         name = key.removeprefix("set.")
-        if raw == form.get(f"start.{name}"):
+        if raw == form.get(f"start.{name}") or _untouched(raw, form, name):
             continue
         feature = artefact.by_name.get(name)
         if feature is None:
