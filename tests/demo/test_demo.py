@@ -72,6 +72,8 @@ class TestReducedDemo:
         assert len(scored) == 6
 
     def test_a_second_run_reuses_everything(self, demo_dir: Path) -> None:
+        before = _live_demo_keys(demo_dir)
+        assert len(before) == 2  # the partner's and the auditor's
         again = _demo(demo_dir)
         assert again.returncode == 0, again.stdout + again.stderr
         assert "reusing the simulated city" in again.stdout
@@ -79,6 +81,9 @@ class TestReducedDemo:
         assert "reusing the champion model" in again.stdout
         assert "new events written" in again.stdout and ": 0 new events" in again.stdout
         assert len(list((demo_dir / "models").glob("sc-*.card.md"))) == 1
+        # New keys were printed; the first run's no longer work.
+        after = _live_demo_keys(demo_dir)
+        assert len(after) == 2 and not after & before
 
     def test_a_failing_check_names_its_step(self, demo_dir: Path) -> None:
         from openscore.api.app import create_app
@@ -105,3 +110,18 @@ def _stranger() -> DemoMember:
         purpose="lending",
         level="answer",
     )
+
+
+def _live_demo_keys(data_dir: Path) -> set[str]:
+    from sqlalchemy.orm import Session
+
+    from openscore.accounts.repository import AccountsRepository
+    from openscore.db.engine import make_engine
+
+    engine = make_engine(Settings(data_dir=data_dir).resolved_database_url)
+    try:
+        with Session(engine) as session:
+            rows = AccountsRepository(session).keys()
+    finally:
+        engine.dispose()
+    return {row.key_id for row in rows if row.revoked_at is None}

@@ -4,7 +4,8 @@ The members are picked from the latest scores and the simulator's ground truth: 
 excellent band, one whose score has been climbing since a job loss or an illness, and one
 with a court judgment still open. Each gets a fresh password and grants the demo partner
 consent (one at the band level, so the partner page shows more than yes/no). Keys and
-passwords are new on every run because only their hashes are kept.
+passwords are new on every run because only their hashes are kept; a rerun revokes the
+API keys an earlier run printed.
 """
 
 from __future__ import annotations
@@ -157,12 +158,19 @@ def make_cast(store: Engine, picked: dict[str, str], data_dir: Path, plan: DemoP
     score = dict(zip(latest["member_id"].to_pylist(), latest["score"].to_pylist(), strict=True))
     band = dict(zip(latest["member_id"].to_pylist(), latest["band"].to_pylist(), strict=True))
     with Session(store) as session, session.begin():
-        keys = AccountsRepository(session)
+        credentials = AccountsRepository(session)
         partner_rows = PartnersRepository(session)
+        # Only hashes are kept, so a rerun cannot show the keys an earlier run printed: it
+        # revokes them and prints new ones, rather than leave keys live that no one sees.
+        demo_holders = {(Role.partner.value, PARTNER_ID), (Role.auditor.value, AUDITOR)}
+        issued = credentials.keys()
+        for row in issued:
+            if row.revoked_at is None and (row.role, row.holder) in demo_holders:
+                credentials.revoke_key(row.key_id, now)
         if partner_rows.get(PARTNER_ID) is None:
             _, partner_key = partners.add_partner(
                 partner_rows,
-                keys,
+                credentials,
                 PARTNER_ID,
                 PARTNER_NAME,
                 [Scope.standing_read, Scope.events_write],
@@ -170,12 +178,12 @@ def make_cast(store: Engine, picked: dict[str, str], data_dir: Path, plan: DemoP
                 now,
             )
         else:
-            _, partner_key = accounts.issue_api_key(keys, Role.partner, PARTNER_ID, now)
-        _, auditor_key = accounts.issue_api_key(keys, Role.auditor, AUDITOR, now)
+            _, partner_key = accounts.issue_api_key(credentials, Role.partner, PARTNER_ID, now)
+        _, auditor_key = accounts.issue_api_key(credentials, Role.auditor, AUDITOR, now)
         cast: list[DemoMember] = []
         for role, member_id in picked.items():
             password = f"demo-{secrets.token_urlsafe(9)}"
-            accounts.set_member_password(keys, member_id, password, now)
+            accounts.set_member_password(credentials, member_id, password, now)
             level = Level.band if role == "excellent" else Level.answer
             granted = rights.grant(
                 RightsRepository(session),
