@@ -61,6 +61,23 @@ def parse_as_of(text: str) -> dt.datetime:
     return instant.astimezone(dt.UTC)
 
 
+def engine_options(engine: str, spark_master: str | None) -> dict[str, Any]:
+    """The engine's configuration from ``--engine`` and ``--spark-master``, the name checked
+    against the registry (which imports that engine, and only that one)."""
+    from openscore.features.engines import UnknownEngineError, engine_class
+
+    config: dict[str, Any] = {}
+    if spark_master is not None:
+        if engine != "spark":
+            raise typer.BadParameter("--spark-master needs --engine spark")
+        config["master"] = spark_master
+    try:
+        engine_class(engine)
+    except UnknownEngineError as error:
+        raise typer.BadParameter(str(error.args[0]), param_hint="--engine") from None
+    return config
+
+
 def _require_as_of(text: str | None) -> dt.datetime:
     if text is None:
         raise typer.BadParameter("--as-of is required", param_hint="--as-of")
@@ -85,21 +102,13 @@ def compute(
     if ctx.invoked_subcommand is not None:
         return
     # Imported here so that `openscore --help` and other commands do not load Ibis.
-    from openscore.features.engines import FeatureRequest, UnknownEngineError, get_engine
+    from openscore.features.engines import FeatureRequest, get_engine
 
     instant = _require_as_of(as_of)
     settings = get_settings()
     lake = lake or settings.lake_dir
     out = out or settings.data_dir / "features" / f"as_of={instant.date().isoformat()}"
-    config: dict[str, Any] = {}
-    if spark_master is not None:
-        if engine != "spark":
-            raise typer.BadParameter("--spark-master needs --engine spark")
-        config["master"] = spark_master
-    try:
-        runner = get_engine(engine, config)
-    except UnknownEngineError as error:
-        raise typer.BadParameter(str(error.args[0]), param_hint="--engine") from None
+    runner = get_engine(engine, engine_options(engine, spark_master))
     request = FeatureRequest(as_of=instant, lake=lake)
     started = time.perf_counter()
     try:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from openscore.features.cli import parse_as_of
+from openscore.features.cli import engine_options, parse_as_of
 from openscore.scoring.cli import _err, _fail, _out
 
 
@@ -39,22 +39,13 @@ def score_command(
     """Score every member as of a date in the engine; write score records and Parquet."""
     # Imported here so that `openscore --help` does not load Ibis, DuckDB or the scorecard.
     from openscore.cli import open_store
-    from openscore.features.engines import UnknownEngineError, engine_class
     from openscore.scoring import registry
     from openscore.scoring.artefact import ArtefactError
     from openscore.scoring.batch import BatchError, run_batch
     from openscore.scoring.compile import CompileError
 
     instant = parse_as_of(as_of)
-    config: dict[str, Any] = {}
-    if spark_master is not None:
-        if engine != "spark":
-            raise typer.BadParameter("--spark-master needs --engine spark")
-        config["master"] = spark_master
-    try:
-        engine_class(engine)
-    except UnknownEngineError as error:
-        raise typer.BadParameter(str(error.args[0]), param_hint="--engine") from None
+    config = engine_options(engine, spark_master)
     settings, store = open_store()
     try:
         artefact = registry.resolve(model, registry.models_dir(settings))

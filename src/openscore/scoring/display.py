@@ -26,10 +26,14 @@ def is_money(feature: FeatureScore) -> bool:
     return feature.dimension != "tabular" and feature.name in MONEY_FEATURES
 
 
+def minor_unit_digits() -> int:
+    """How many digits of the scoring currency's amounts are minor units (2 for EUR)."""
+    return int(get_currency_precision(SCORING_CURRENCY))
+
+
 def money_text(minor: float) -> str:
     """An amount in minor units of the scoring currency as a member reads it: ``€2,450.00``."""
-    exponent = get_currency_precision(SCORING_CURRENCY)
-    amount = Decimal(round(minor)).scaleb(-exponent)
+    amount = Decimal(round(minor)).scaleb(-minor_unit_digits())
     return format_currency(amount, SCORING_CURRENCY, locale=LOCALE)
 
 

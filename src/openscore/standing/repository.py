@@ -38,7 +38,7 @@ from openscore.db.tables import (
     group_id_sql,
 )
 from openscore.features import rules
-from openscore.features.inputs import events_arrow_schema
+from openscore.features.inputs import events_arrow_schema, to_events_arrow
 from openscore.ledger.wide import stored_to_wide
 
 events = cast(Table, EventRecord.__table__)
@@ -81,26 +81,23 @@ def network_query(member_ids: list[str], dialect: str) -> Select[Any]:
     )
 
 
-_STRINGS = ("event_id", "type", "member_id", "source")
-
-
 @cache
 def _fields_schema() -> pa.Schema:
     """What Arrow's JSON reader parses ``fields`` into: the type-specific columns the
-    features read, dates as text (cast after: the reader takes no date32)."""
+    features read, dates as text (the reader takes no date32; ``to_events_arrow`` casts)."""
+    envelope = ("event_id", "type", "member_id", "source", "occurred_at")
     return pa.schema(
         pa.field(f.name, pa.string() if pa.types.is_date(f.type) else f.type)
         for f in events_arrow_schema()
-        if f.name not in (*_STRINGS, "occurred_at")
+        if f.name not in envelope
     )
 
 
 def _network_arrow(rows: Sequence[Any]) -> pa.Table:
     """Stored rows ``(event_id, type, member_id, source, micros, fields)`` as the events
     table the features read."""
-    schema = events_arrow_schema()
     if not rows:
-        return schema.empty_table()
+        return events_arrow_schema().empty_table()
     event_ids, types, member_ids, sources, micros, fields = zip(*rows, strict=True)
     data = "\n".join(fields).encode()
     parsed = pa_json.read_json(
@@ -110,16 +107,15 @@ def _network_arrow(rows: Sequence[Any]) -> pa.Table:
             explicit_schema=_fields_schema(), unexpected_field_behavior="ignore"
         ),
     )
-    strings = dict(zip(_STRINGS, (event_ids, types, member_ids, sources), strict=True))
-    columns = []
-    for f in schema:
-        if f.name in strings:
-            columns.append(pa.array(strings[f.name], pa.string()))
-        elif f.name == "occurred_at":
-            columns.append(pa.array(micros, pa.int64()).cast(f.type))
-        else:
-            columns.append(parsed.column(f.name).cast(f.type))
-    return pa.Table.from_arrays(columns, schema=schema)
+    envelope = {
+        "event_id": pa.array(event_ids, pa.string()),
+        "type": pa.array(types, pa.string()),
+        "member_id": pa.array(member_ids, pa.string()),
+        "source": pa.array(sources, pa.string()),
+        "occurred_at": pa.array(micros, pa.int64()),
+    }
+    table = pa.table({**envelope, **dict(zip(parsed.column_names, parsed.columns, strict=True))})
+    return to_events_arrow(table)  # column order and types as the features read them
 
 
 def _peers(table: pa.Table) -> set[str]:

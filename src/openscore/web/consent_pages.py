@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -153,14 +154,36 @@ def consents(request: Request, db: DbSession) -> Response:
     return _consents_page(request, db, member, [])
 
 
-@router.post("/me/consents", response_class=HTMLResponse)
-async def grant(request: Request, db: DbSession) -> Response:
+async def _act(
+    request: Request,
+    db: DbSession,
+    action: Callable[[MemberCaller, FormData], object],
+    done: str,
+    *,
+    own_status: bool = False,
+) -> Response:
+    """A consent form's post: signed in, CSRF checked, ``action`` done, back to the page.
+
+    A refused action rolls back and shows the page with the problems, as 422 (or, with
+    ``own_status``, as the domain error's own status).
+    """
     member, form, errors = await _member_form(request, db)
     if member is None:
         return _signin()
     if form is None:
         return _consents_page(request, db, member, errors, 400)
     try:
+        action(member, form)
+    except (ValidationError, DomainError, ValueError) as problem:
+        db.rollback()
+        status = problem.status if own_status and isinstance(problem, DomainError) else 422
+        return _consents_page(request, db, member, _problems(problem), status)
+    return redirect("/me/consents", message=done)
+
+
+@router.post("/me/consents", response_class=HTMLResponse)
+async def grant(request: Request, db: DbSession) -> Response:
+    def act(member: MemberCaller, form: FormData) -> None:
         wanted = GrantIn(
             partner_id=str(form.get("partner_id", "")),
             purpose=str(form.get("purpose", "")),
@@ -168,20 +191,13 @@ async def grant(request: Request, db: DbSession) -> Response:
             expires_at=_end_of_day(str(form.get("expires_on", ""))),
         )
         rights.grant(RightsRepository(db), PartnersRepository(db), member.member_id, wanted, now())
-    except (ValidationError, DomainError, ValueError) as problem:
-        db.rollback()
-        return _consents_page(request, db, member, _problems(problem), 422)
-    return redirect("/me/consents", message="granted")
+
+    return await _act(request, db, act, "granted")
 
 
 @router.post("/me/consents/{grant_id}/narrow", response_class=HTMLResponse)
 async def narrow(grant_id: str, request: Request, db: DbSession) -> Response:
-    member, form, errors = await _member_form(request, db)
-    if member is None:
-        return _signin()
-    if form is None:
-        return _consents_page(request, db, member, errors, 400)
-    try:
+    def act(member: MemberCaller, form: FormData) -> None:
         level = str(form.get("level", ""))
         expires = str(form.get("expires_on", ""))
         change = GrantChange(
@@ -189,25 +205,16 @@ async def narrow(grant_id: str, request: Request, db: DbSession) -> Response:
             expires_at=_end_of_day(expires) if expires else None,
         )
         rights.narrow(RightsRepository(db), member.member_id, grant_id, change, now())
-    except (ValidationError, DomainError, ValueError) as problem:
-        db.rollback()
-        return _consents_page(request, db, member, _problems(problem), 422)
-    return redirect("/me/consents", message="narrowed")
+
+    return await _act(request, db, act, "narrowed")
 
 
 @router.post("/me/consents/{grant_id}/revoke", response_class=HTMLResponse)
 async def revoke(grant_id: str, request: Request, db: DbSession) -> Response:
-    member, form, errors = await _member_form(request, db)
-    if member is None:
-        return _signin()
-    if form is None:
-        return _consents_page(request, db, member, errors, 400)
-    try:
+    def act(member: MemberCaller, _form: FormData) -> None:
         rights.revoke(RightsRepository(db), member.member_id, grant_id, now())
-    except DomainError as problem:
-        db.rollback()
-        return _consents_page(request, db, member, _problems(problem), problem.status)
-    return redirect("/me/consents", message="revoked")
+
+    return await _act(request, db, act, "revoked", own_status=True)
 
 
 @router.get("/me/access", response_class=HTMLResponse)

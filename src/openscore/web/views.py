@@ -12,10 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from babel.numbers import get_currency_precision
-
 from openscore.features.rules import SCORING_CURRENCY
-from openscore.scoring.display import LOCALE, money_text
+from openscore.scoring.display import LOCALE, minor_unit_digits, money_text
 from openscore.web.charts import Band, band_colour, band_label
 
 DIMENSION_LABELS: dict[str, str] = {
@@ -228,10 +226,9 @@ class WhatIfInput:
         """What the page's script needs to write a money slider's value as money."""
         if not self.money:
             return {}
-        currency = SCORING_CURRENCY
         return {
-            "data-currency": currency,
-            "data-exponent": str(get_currency_precision(currency)),
+            "data-currency": SCORING_CURRENCY,
+            "data-exponent": str(minor_unit_digits()),
             "data-locale": LOCALE.replace("_", "-"),
         }
 
