@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pyarrow.compute as pc
 from sqlalchemy import Engine
@@ -13,6 +14,7 @@ from openscore.features.inputs import to_events_arrow
 from openscore.features.online import NETWORK_EVENT_TYPES, OnlineFeatures
 from openscore.ledger.catalogue import (
     ConnectionMade,
+    ConnectionRemoved,
     EventRetracted,
     GroupJoined,
     IdentityVerified,
@@ -20,7 +22,7 @@ from openscore.ledger.catalogue import (
 )
 from openscore.ledger.service import ingest_events
 from openscore.scoring.records import ScoreRecordIn, ScoreRecords
-from openscore.standing.repository import StandingRepository, network_query
+from openscore.standing.repository import StandingRepository, edge_condition, network_query
 from openscore.standing.rescoring import Rescorer
 from tests.api.world import ENROLLED_AT, enrol
 
@@ -67,6 +69,33 @@ def _tie(member_id: str, peer: str) -> ConnectionMade:
         source="platform",
         peer_member_id=peer,
         relation="friend",
+    )
+
+
+def _untie(member_id: str, peer: str) -> ConnectionRemoved:
+    return ConnectionRemoved(
+        schema_version=1,
+        event_id=f"untie-{member_id}-{peer}",
+        type="connection_removed",
+        member_id=member_id,
+        occurred_at=ENROLLED_AT + dt.timedelta(days=40),
+        source="platform",
+        peer_member_id=peer,
+    )
+
+
+def _default(member_id: str) -> LoanDefaulted:
+    return LoanDefaulted(
+        schema_version=1,
+        event_id=f"default-{member_id}",
+        type="loan_defaulted",
+        member_id=member_id,
+        occurred_at=ENROLLED_AT + dt.timedelta(days=300),
+        source="partner:bank",
+        loan_id=f"L-{member_id}",
+        outstanding_amount=500_00,
+        currency="EUR",
+        days_past_due=95,
     )
 
 
@@ -169,3 +198,75 @@ def test_the_columnar_network_read_equals_the_row_by_row_conversion(engine: Engi
     expected = to_events_arrow(rows).sort_by(key)
     assert columnar.num_rows == len(rows) == 8
     assert columnar.sort_by(key).equals(expected)
+
+
+def test_the_edge_of_a_neighbourhood_is_read_narrowly_and_changes_no_feature(
+    engine: Engine,
+) -> None:
+    # A chain a - b - c, then two members three ties from a: d, who removed the tie c made
+    # to them, and x, who defaulted and is also in a's club. Past them, e and y (four ties
+    # away) and f (a club mate of a with a friend of its own, g) are no part of a's features.
+    enrol(engine, "m-a", "m-b", "m-c", "m-d", "m-x", "m-e", "m-y", "m-f", "m-g", opt_in=True)
+    pairs = [("m-a", "m-b"), ("m-b", "m-c"), ("m-c", "m-d"), ("m-c", "m-x")]
+    pairs += [("m-d", "m-e"), ("m-x", "m-y"), ("m-f", "m-g")]
+    ties = [_tie(one, other) for one, other in pairs] + [_tie(b, a) for a, b in pairs]
+    clubs = [_joined(m, "g-1") for m in ("m-a", "m-x", "m-f")] + [_joined("m-g", "g-2")]
+    defaults = [_default(m) for m in ("m-x", "m-e", "m-y", "m-g")]
+    ingest_events(engine, [*ties, _untie("m-d", "m-c"), *clubs, *defaults], origin="tests")
+    as_of = ENROLLED_AT + dt.timedelta(days=400)
+    everyone = ["m-a", "m-b", "m-c", "m-d", "m-x", "m-e", "m-y", "m-f", "m-g"]
+    with sessionmaker(engine).begin() as session:
+        records = ScoreRecords(session)
+        for number, member_id in enumerate(everyone):
+            records.add(_score(member_id, 500 + 25 * number, ENROLLED_AT + dt.timedelta(days=100)))
+    with sessionmaker(engine)() as session:
+        repository = StandingRepository(session)
+        own = to_events_arrow(repository.member_events("m-a"))
+        read = repository.network_events("m-a", own)
+        found = Rescorer(lambda: None).features(repository, "m-a", as_of)
+        network = repository.network_events_of(everyone)
+        network = network.filter(pc.not_equal(network.column("member_id"), "m-a"))
+        full = OnlineFeatures().compute(
+            "m-a", own, as_of, network=network, scores=repository.scores_of(everyone)
+        )
+    assert found is not None and full is not None
+    online, _ = found
+    rows = {(e["member_id"], e["event_id"]) for e in read.to_pylist()}
+    # The edge: facts, ties inward (d's removal among them) and a club mate's spells ...
+    assert {("m-d", "untie-m-d-m-c"), ("m-d", "tie-m-d-m-c"), ("m-x", "join-m-x-g-1")} <= rows
+    assert {("m-x", "default-m-x"), ("m-f", "join-m-f-g-1"), ("m-f", "enrol-m-f")} <= rows
+    # ... but not their ties outward, nor anyone past them.
+    assert not rows & {("m-d", "tie-m-d-m-e"), ("m-x", "tie-m-x-m-y"), ("m-f", "tie-m-f-m-g")}
+    assert not {member for member, _ in rows} & {"m-e", "m-y", "m-g"}
+    assert online["defaulter_exposure"] is not None and online["defaulter_exposure"] > 0
+    assert online["groups_mean_score"] is not None
+    assert online.keys() == full.keys()
+    for name, value in full.items():
+        got = online[name]
+        if value is None or got is None or isinstance(value, int):
+            assert got == value, name
+        else:
+            assert math.isclose(got, value, rel_tol=1e-12), name
+
+
+def test_the_edge_of_a_neighbourhood_is_read_through_the_partial_index(
+    sqlite_engine: Engine,
+) -> None:
+    enrol(sqlite_engine, "m-a", "m-b", "m-c", "m-d", "m-e", opt_in=True)
+    pairs = [("m-a", "m-b"), ("m-b", "m-c"), ("m-c", "m-d"), ("m-d", "m-c"), ("m-d", "m-e")]
+    ingest_events(sqlite_engine, [_tie(a, b) for a, b in pairs], origin="tests")
+    with sessionmaker(sqlite_engine)() as session:
+        own = to_events_arrow(StandingRepository(session).member_events("m-a"))
+        read = StandingRepository(session).network_events("m-a", own)
+    # d, three ties away, is read without its tie to e.
+    assert sorted(read.column("event_id").to_pylist()) == [
+        "enrol-m-b", "enrol-m-c", "enrol-m-d", "tie-m-b-m-c", "tie-m-c-m-d", "tie-m-d-m-c"
+    ]  # fmt: skip
+    edge = edge_condition("sqlite", ["m-a", "m-b", "m-c"], ["m-d"])
+    query = network_query(["m-d"], "sqlite", edge).compile(
+        sqlite_engine, compile_kwargs={"literal_binds": True}
+    )
+    with sqlite_engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}")
+        plan = " ".join(str(row[-1]) for row in rows)
+    assert "USING INDEX ix_events_network_member" in plan, plan

@@ -110,11 +110,16 @@ GROUP_TYPES_SQL = f"type IN ({', '.join(repr(t) for t in GROUP_TYPES)})"
 MIGRATION_ONLY_INDEXES = frozenset({"ix_events_group"})
 
 
+def field_sql(dialect: str, name: str) -> str:
+    """One of an event's own fields (stored in ``fields``, as JSON) in the store's SQL."""
+    if dialect == "sqlite":
+        return f"json_extract(fields, '$.{name}')"
+    return f"(fields::jsonb ->> '{name}')"
+
+
 def group_id_sql(dialect: str) -> str:
     """A group event's ``group_id`` as the store's index on it spells it."""
-    if dialect == "sqlite":
-        return "json_extract(fields, '$.group_id')"
-    return "(fields::jsonb ->> 'group_id')"
+    return field_sql(dialect, "group_id")
 
 
 class EventRecord(Base):

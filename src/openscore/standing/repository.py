@@ -8,7 +8,8 @@ column by column, with the stored JSON fields parsed by Arrow's JSON reader.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Collection, Iterable, Sequence
 from functools import cache
 from io import BytesIO
 from typing import Any, cast
@@ -21,7 +22,9 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     Table,
+    and_,
     bindparam,
+    or_,
     select,
     text,
     type_coerce,
@@ -35,6 +38,7 @@ from openscore.db.tables import (
     EventRecord,
     Member,
     ScoreRecord,
+    field_sql,
     group_id_sql,
 )
 from openscore.features import rules
@@ -46,6 +50,15 @@ members = cast(Table, Member.__table__)
 scores = cast(Table, ScoreRecord.__table__)
 
 _TIES = ("connection_made", "connection_removed")
+#: What the connections features need of a member at the edge of a neighbourhood besides
+#: their ties: the facts that make them a member of the graph and the value a walk reads.
+_FACT_TYPES = (
+    "member_enrolled",
+    "member_left",
+    "identity_verified",
+    "loan_defaulted",
+    "event_retracted",
+)
 _CHUNK = 5_000
 _COLUMNS = (
     events.c.event_id,
@@ -73,12 +86,39 @@ def _instant_micros(dialect: str) -> ColumnElement[int]:
     return text("CAST(EXTRACT(EPOCH FROM events.occurred_at) * 1000000 AS BIGINT)")  # type: ignore[return-value]
 
 
-def network_query(member_ids: list[str], dialect: str) -> Select[Any]:
-    """The network events of these members, in the partial index's terms."""
+def network_query(
+    member_ids: list[str], dialect: str, only: ColumnElement[bool] | None = None
+) -> Select[Any]:
+    """The network events of these members, in the partial index's terms; ``only`` narrows
+    them further (the index still finds the rows)."""
     columns = (events.c.event_id, events.c.type, events.c.member_id, events.c.source)
-    return select(*columns, _instant_micros(dialect), events.c.fields).where(
+    query = select(*columns, _instant_micros(dialect), events.c.fields).where(
         events.c.member_id.in_(member_ids), text(NETWORK_TYPES_SQL)
     )
+    return query if only is None else query.where(only)
+
+
+def edge_condition(
+    dialect: str, inside: Collection[str], co_members: Collection[str]
+) -> ColumnElement[bool]:
+    """What the connections features read of the members at the edge of a neighbourhood:
+    the facts that make them members, their ties to members ``inside`` and, for those who
+    are also ``co_members`` of the member's groups, their group spells."""
+    return or_(
+        events.c.type.in_(_FACT_TYPES),
+        and_(events.c.type.in_(_TIES), _field_among(dialect, "peer_member_id", inside)),
+        and_(events.c.type.in_(GROUP_TYPES), events.c.member_id.in_(sorted(co_members))),
+    )
+
+
+def _field_among(dialect: str, name: str, values: Collection[str]) -> ColumnElement[bool]:
+    """The event's field ``name`` is one of ``values``, bound as one parameter however many
+    there are (a JSON array on SQLite, an array on PostgreSQL)."""
+    expression = field_sql(dialect, name)
+    if dialect == "sqlite":
+        condition = f"{expression} IN (SELECT value FROM json_each(:values))"
+        return text(condition).bindparams(values=json.dumps(sorted(values)))  # type: ignore[return-value]
+    return text(f"{expression} = ANY(:values)").bindparams(values=sorted(values))  # type: ignore[return-value]
 
 
 @cache
@@ -124,6 +164,12 @@ def _peers(table: pa.Table) -> set[str]:
     return {peer for peer in ties.column("peer_member_id").to_pylist() if peer is not None}
 
 
+def _groups(table: pa.Table) -> set[str]:
+    """The groups named by the group events in an events table."""
+    spells = table.filter(pc.is_in(table.column("type"), value_set=pa.array(GROUP_TYPES)))
+    return {group for group in spells.column("group_id").to_pylist() if group is not None}
+
+
 class StandingRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -138,8 +184,11 @@ class StandingRepository:
         query = select(*_COLUMNS).where(events.c.member_id == member_id)
         return [_wide(row) for row in self.session.execute(query)]
 
-    def network_events_of(self, member_ids: Iterable[str]) -> pa.Table:
-        """The network events (``NETWORK_TYPES``) of these members, as an events table.
+    def network_events_of(
+        self, member_ids: Iterable[str], only: ColumnElement[bool] | None = None
+    ) -> pa.Table:
+        """The network events (``NETWORK_TYPES``) of these members, as an events table;
+        ``only`` narrows them.
 
         The condition on type is the partial index's own text, with literal values, so that
         both stores can prove the index applies and find the rows by seeks.
@@ -148,36 +197,48 @@ class StandingRepository:
         dialect = self.session.get_bind().dialect.name
         rows: list[Any] = []
         for start in range(0, len(wanted), _CHUNK):
-            query = network_query(wanted[start : start + _CHUNK], dialect)
+            query = network_query(wanted[start : start + _CHUNK], dialect, only)
             rows.extend(self.session.execute(query))
         return _network_arrow(rows)
 
-    def network_events(self, member_id: str, own: list[dict[str, Any]]) -> pa.Table:
-        """Network events of every member within ``PAGERANK_STEPS`` ties of the member and
-        of every member who was ever in one of the member's groups.
+    def network_events(self, member_id: str, own: pa.Table) -> pa.Table:
+        """What the member's connections features read of other members' events: those of
+        every member within ``PAGERANK_STEPS`` ties of the member and of every member who was
+        ever in one of the member's groups, no more than the features need of each.
 
         Ties are recorded on both members' histories, so each ring is found from the previous
         ring's own tie events, read by the partial network index together with the rest of
-        that ring's network events: every member's events are read once. Co-members are
-        found by the group index (migration 0005) after the rings, so that a co-member who
-        is also within reach is still followed through their ties. Reading more members
-        than needed changes no feature (a group spell or tie of any state counts here).
+        that ring's network events: every member's events are read once.
+
+        The last ring and co-members met only through a group are where most of a
+        neighbourhood is, and the features need less of them: of the last ring, the facts
+        that make a member (enrolment, opt-in, leaving, identity, defaults, retractions) and
+        their ties to the rings inside, since the walk needs the whole tie list of the rings
+        inside and only the values at the last ring; of co-members, the facts and their
+        group spells. Those are read alone (a third of the rows in the bench's city), and
+        the member's features are what reading everyone gives
+        (``tests/standing/test_network_index.py``). Reading more members than needed
+        changes no feature (a group spell or tie of any state counts here).
         """
+        dialect = self.session.get_bind().dialect.name
+        co_members = self.group_members(_groups(own)) - {member_id}
         seen = {member_id}
         found: list[pa.Table] = []
-        ring = {e["peer_member_id"] for e in own if e["type"] in _TIES and e["peer_member_id"]}
-        for _ in range(rules.PAGERANK_STEPS):
+        ring = _peers(own)
+        for step in range(1, rules.PAGERANK_STEPS + 1):
             ring -= seen
             if not ring:
                 break
+            last = step == rules.PAGERANK_STEPS
+            only = edge_condition(dialect, seen, co_members & ring) if last else None
+            table = self.network_events_of(ring, only)
             seen |= ring
-            table = self.network_events_of(ring)
             found.append(table)
             ring = _peers(table)
-        groups = {e["group_id"] for e in own if e["type"] in GROUP_TYPES and e.get("group_id")}
-        co_members = self.group_members(groups) - seen
-        if co_members:
-            found.append(self.network_events_of(co_members))
+        outer = co_members - seen
+        if outer:
+            only = events.c.type.in_((*_FACT_TYPES, *GROUP_TYPES))
+            found.append(self.network_events_of(outer, only))
         return pa.concat_tables(found) if found else events_arrow_schema().empty_table()
 
     def group_members(self, group_ids: Iterable[str]) -> set[str]:

@@ -67,15 +67,14 @@ class Rescorer:
         opted_in = repository.connections_opt_in(member_id)
         if opted_in is None:
             return None
-        rows = repository.member_events(member_id)
+        own = to_events_arrow(repository.member_events(member_id))
         network, scores = None, None
         if opted_in:
-            network = repository.network_events(member_id, rows)
+            network = repository.network_events(member_id, own)
             # The member's own lagged score counts too: a group's mean score includes
             # everyone in it, as in the batch engines, which read every member's scores.
             around = set(network.column("member_id").to_pylist()) | {member_id}
             scores = repository.scores_of(around)
-        own = to_events_arrow(rows)
         online, _ = self._engines()
         values = online.compute(member_id, own, as_of, network=network, scores=scores)
         return (values, own) if values is not None else None
