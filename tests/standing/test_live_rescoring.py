@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import sessionmaker
 
 from openscore.db.tables import EventRecord
+from openscore.features.inputs import to_events_arrow
 from openscore.ledger.files import discover
 from openscore.ledger.imports import import_file
 from openscore.partners.repository import PartnersRepository
@@ -250,3 +251,23 @@ def test_what_if_scores_the_members_features_with_a_change(
         )
         assert refused.status_code == 422
         assert "not actionable" in refused.json()["detail"]
+
+
+def test_the_columnar_read_of_a_members_events_equals_the_row_by_row_one(
+    engine: Engine, recent_city: Path
+) -> None:
+    """Every member of the city, every type of event: what rescoring reads column by column
+    is what converting the wide rows one by one gives."""
+    _ledger_city(engine, recent_city)
+    key = [("event_id", "ascending"), ("source", "ascending")]
+    with sessionmaker(engine)() as session:
+        repository = StandingRepository(session)
+        member_ids = session.scalars(select(EventRecord.member_id).distinct()).all()
+        kinds: set[str] = set()
+        for member_id in member_ids:
+            rows = repository.member_events(member_id)
+            kinds |= {row["type"] for row in rows}
+            columnar = repository.member_events_table(member_id)
+            assert columnar.sort_by(key).equals(to_events_arrow(rows).sort_by(key)), member_id
+    assert len(member_ids) >= 300
+    assert {"installment_paid", "bill_paid", "rental_closed", "loan_opened"} <= kinds

@@ -18,7 +18,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from openscore.features.inputs import to_events_arrow
 from openscore.features.online import OnlineFeatures, Values
 from openscore.scoring.artefact import ScorecardArtefact
 from openscore.scoring.records import Reason, ScoreRecordIn, ScoreRecords, features_hash
@@ -67,7 +66,7 @@ class Rescorer:
         opted_in = repository.connections_opt_in(member_id)
         if opted_in is None:
             return None
-        own = to_events_arrow(repository.member_events(member_id))
+        own = repository.member_events_table(member_id)
         network, scores = None, None
         if opted_in:
             network = repository.network_events(member_id, own)
