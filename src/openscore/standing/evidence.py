@@ -30,6 +30,7 @@ from openscore.features.online import DATA_DEPENDENT_OPTIMIZERS
 from openscore.features.plan import AS_OF
 
 _PARAMS = "evidence_params"
+_VALID = "evidence_valid"
 # A stand-in instant no real as_of uses; its SQL literal becomes a read of the params table.
 _SENTINEL = dt.datetime(2199, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
 _SENTINEL_SQL = "MAKE_TIMESTAMPTZ(2199, 1, 2, 3, 4, 5.678901, 'UTC')"
@@ -38,16 +39,34 @@ _SENTINEL_SQL = "MAKE_TIMESTAMPTZ(2199, 1, 2, 3, 4, 5.678901, 'UTC')"
 MAX_EVIDENCE = 20
 
 
+def _with_as_of_read(sql: str) -> str:
+    if _SENTINEL_SQL not in sql:
+        raise RuntimeError("as_of literal not found in the compiled evidence query")
+    return sql.replace(_SENTINEL_SQL, f'(SELECT "as_of" FROM "{_PARAMS}")')
+
+
+def _valid() -> ibis.Table:
+    return valid_events(events_table(), disputes_table(), with_event_id=True)
+
+
+@cache
+def valid_query() -> str:
+    """The DuckDB SQL of the events that may count as of ``as_of``, with their ids."""
+    params = {AS_OF: _SENTINEL}
+    return _with_as_of_read(
+        str(ibis.to_sql(_valid(), dialect="duckdb", pretty=False, params=params))
+    )
+
+
 @cache
 def evidence_query(feature: str) -> str:
-    """The DuckDB SQL of one feature's evidence over ``events`` and ``disputes``."""
-    valid = valid_events(events_table(), disputes_table(), with_event_id=True)
+    """The DuckDB SQL of one feature's evidence, over the table :func:`valid_query` fills."""
+    valid = ibis.table(_valid().schema(), name=_VALID)
     chosen = valid.filter(EVIDENCE[feature](valid)).select(*EVIDENCE_COLUMNS)
     chosen = chosen.order_by(ibis.desc("occurred_at"), "source", "event_id").limit(MAX_EVIDENCE)
     sql = str(ibis.to_sql(chosen, dialect="duckdb", pretty=False, params={AS_OF: _SENTINEL}))
-    if _SENTINEL_SQL not in sql:
-        raise RuntimeError("as_of literal not found in the compiled evidence query")
-    sql = sql.replace(_SENTINEL_SQL, f'(SELECT "as_of" FROM "{_PARAMS}")')
+    if _SENTINEL_SQL in sql:
+        sql = _with_as_of_read(sql)
     # Instants leave as integer microseconds: DuckDB hands aware datetimes over through pytz.
     return f'SELECT epoch_us("occurred_at"), "type", "source", "event_id" FROM ({sql}) AS trail'
 
@@ -67,6 +86,10 @@ class EvidenceFinder:
         connection.from_arrow(events_arrow_schema().empty_table()).create(EVENTS)
         connection.from_arrow(DISPUTES_SCHEMA.empty_table()).create(DISPUTES)
         connection.execute(f'CREATE TABLE "{_PARAMS}" (as_of TIMESTAMPTZ)')
+        # The valid events are found once a call, into a table every feature's query reads:
+        # each feature's query then takes about 0.2 ms instead of finding them again.
+        connection.execute(f'CREATE TABLE "{_VALID}" AS SELECT * FROM ({valid_query()}) LIMIT 0')
+        connection.execute(f'PREPARE evidence_valid AS INSERT INTO "{_VALID}" {valid_query()}')
         self._prepared = {name: f"evidence_{i}" for i, name in enumerate(EVIDENCE)}
         for name, statement in self._prepared.items():
             connection.execute(f"PREPARE {statement} AS {evidence_query(name)}")
@@ -80,6 +103,8 @@ class EvidenceFinder:
             if events.num_rows:
                 connection.from_arrow(events).insert_into(EVENTS)
             connection.execute(f'INSERT INTO "{_PARAMS}" VALUES (?)', [as_of])
+            if features:
+                connection.execute("EXECUTE evidence_valid")
             found: dict[str, list[dict[str, Any]]] = {}
             for name in features:
                 statement = self._prepared.get(name)
