@@ -126,16 +126,15 @@ def _session_token(request: Request, state: ServiceState) -> str | None:
 # so the unit of work must be able to start with its writes.
 
 
-def _key_holder(request: Request, state: ServiceState) -> KeyHolder:
+def _key_holder(request: Request, db: Session) -> KeyHolder:
     token = bearer_token(request)
     if token is None:
         raise NotSignedIn("send an API key as 'Authorization: Bearer <key>'")
-    with state.sessions() as db:
-        holder = accounts.key_holder(AccountsRepository(db), token)
-        if holder is None:
-            if accounts.session_member(AccountsRepository(db), token, now()) is not None:
-                raise Forbidden("this endpoint is not for members")
-            raise NotSignedIn("the API key is not valid")
+    holder = accounts.key_holder(AccountsRepository(db), token)
+    if holder is None:
+        if accounts.session_member(AccountsRepository(db), token, now()) is not None:
+            raise Forbidden("this endpoint is not for members")
+        raise NotSignedIn("the API key is not valid")
     return holder
 
 
@@ -153,10 +152,11 @@ def current_member(request: Request, state: State) -> MemberCaller:
 
 
 def current_partner(request: Request, state: State) -> PartnerCaller:
-    holder = _key_holder(request, state)
-    if holder.role is not Role.partner:
-        raise Forbidden("this endpoint is for partners only")
+    # The key and its partner in one read session, so both are read from one snapshot.
     with state.sessions() as db:
+        holder = _key_holder(request, db)
+        if holder.role is not Role.partner:
+            raise Forbidden("this endpoint is for partners only")
         row = PartnersRepository(db).get(holder.holder)
     if row is None:
         raise NotSignedIn("the API key's partner no longer exists")
@@ -165,7 +165,8 @@ def current_partner(request: Request, state: State) -> PartnerCaller:
 
 
 def _staff(request: Request, state: ServiceState, role: Role) -> StaffCaller:
-    holder = _key_holder(request, state)
+    with state.sessions() as db:
+        holder = _key_holder(request, db)
     if holder.role is not role:
         raise Forbidden(f"this endpoint is for {role.value}s only")
     return StaffCaller(name=holder.holder, role=holder.role, key_id=holder.key_id)
