@@ -106,6 +106,8 @@ def to_events_arrow(events: pa.Table | Iterable[Mapping[str, Any]]) -> pa.Table:
     """Events (an Arrow table or wide rows) as an Arrow table of exactly the columns read."""
     schema = events_arrow_schema()
     if isinstance(events, pa.Table):
+        if events.schema.equals(schema):
+            return events
         columns = [
             events.column(f.name).cast(f.type)
             if f.name in events.column_names
