@@ -116,3 +116,29 @@ def test_demo_stops_cleanly_on_ctrl_c(data_dir: Path, monkeypatch: pytest.Monkey
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 130
     assert "nothing is half-written" in result.output
+
+
+def test_serve_settles_the_process_before_uvicorn_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    import uvicorn
+
+    from openscore.features.online import online_query
+
+    seen: dict[str, object] = {}
+
+    def run(app: object, **options: object) -> None:
+        seen.update(app=app, frozen=gc.get_freeze_count(), options=options)
+        seen["compiled"] = online_query.cache_info().currsize
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    gc.unfreeze()
+    try:
+        result = runner.invoke(app, ["serve", "--port", "8123"])
+    finally:
+        gc.unfreeze()  # give the test process its collector back
+    assert result.exit_code == 0, result.output
+    assert seen["options"] == {"host": "127.0.0.1", "port": 8123, "log_level": "info"}
+    # The feature plan was compiled, and the heap frozen, before the first request.
+    assert seen["compiled"] == 1
+    assert isinstance(seen["frozen"], int) and seen["frozen"] > 100_000

@@ -59,9 +59,10 @@ def serve(
     """Run the service (FastAPI on uvicorn); OpenAPI docs at /docs."""
     import uvicorn
 
-    from openscore.api.app import create_app
+    from openscore.api.app import create_app, settle_for_serving
 
     app = create_app(get_settings())
+    settle_for_serving()
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 

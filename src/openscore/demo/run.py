@@ -121,7 +121,7 @@ def run_demo(
     """Prepare, then serve until Ctrl-C, or with ``check`` run the HTTP checks and return."""
     import uvicorn
 
-    from openscore.api.app import create_app
+    from openscore.api.app import create_app, settle_for_serving
     from openscore.demo.check import check_service, running
 
     started = time.perf_counter()
@@ -137,5 +137,6 @@ def run_demo(
         return
     base = f"http://{host}:{port}"
     print_cast(console, cast, base)
+    settle_for_serving()
     console.print("serving; press Ctrl-C to stop")
     uvicorn.run(app, host=host, port=port, log_level="warning")
