@@ -43,7 +43,7 @@ def test_network_reads_find_the_rows_through_the_partial_index(sqlite_engine: En
         plan = " ".join(
             str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}")
         )
-    assert "USING INDEX ix_events_network_member" in plan, plan
+    assert "USING COVERING INDEX ix_events_network_member" in plan, plan
 
 
 def _joined(member_id: str, group_id: str) -> GroupJoined:
@@ -269,4 +269,4 @@ def test_the_edge_of_a_neighbourhood_is_read_through_the_partial_index(
     with sqlite_engine.connect() as connection:
         rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}")
         plan = " ".join(str(row[-1]) for row in rows)
-    assert "USING INDEX ix_events_network_member" in plan, plan
+    assert "USING COVERING INDEX ix_events_network_member" in plan, plan

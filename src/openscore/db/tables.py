@@ -135,9 +135,16 @@ class EventRecord(Base):
     __table_args__ = (
         UniqueConstraint("source", "event_id"),
         Index("ix_events_member_occurred", "member_id", "occurred_at"),
+        # Partial (network types only) and covering: the network read finds its rows and
+        # every column it reads in the index, without visiting the table (migration 0006).
         Index(
             "ix_events_network_member",
             "member_id",
+            "event_id",
+            "type",
+            "source",
+            "occurred_at",
+            "fields",
             sqlite_where=text(NETWORK_TYPES_SQL),
             postgresql_where=text(NETWORK_TYPES_SQL),
         ),
