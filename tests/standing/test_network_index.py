@@ -218,7 +218,11 @@ def test_the_edge_of_a_neighbourhood_is_read_narrowly_and_changes_no_feature(
     with sessionmaker(engine).begin() as session:
         records = ScoreRecords(session)
         for number, member_id in enumerate(everyone):
+            # The one that counts (the latest 30 days before as_of or earlier), an older one
+            # and one too recent to count: only the first may reach the features.
             records.add(_score(member_id, 500 + 25 * number, ENROLLED_AT + dt.timedelta(days=100)))
+            records.add(_score(member_id, 300, ENROLLED_AT + dt.timedelta(days=60)))
+            records.add(_score(member_id, 900, as_of - dt.timedelta(days=29)))
     with sessionmaker(engine)() as session:
         repository = StandingRepository(session)
         own = to_events_arrow(repository.member_events("m-a"))
@@ -239,6 +243,11 @@ def test_the_edge_of_a_neighbourhood_is_read_narrowly_and_changes_no_feature(
     assert not rows & {("m-d", "tie-m-d-m-e"), ("m-x", "tie-m-x-m-y"), ("m-f", "tie-m-f-m-g")}
     assert not {member for member, _ in rows} & {"m-e", "m-y", "m-g"}
     assert online["defaulter_exposure"] is not None and online["defaulter_exposure"] > 0
+    with sessionmaker(engine)() as session:
+        lagged = StandingRepository(session).scores_of(everyone, as_of)
+    assert sorted((s["member_id"], s["score"]) for s in lagged) == sorted(
+        (member_id, 500.0 + 25 * number) for number, member_id in enumerate(everyone)
+    )
     assert online["groups_mean_score"] is not None
     assert online.keys() == full.keys()
     for name, value in full.items():

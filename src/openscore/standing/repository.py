@@ -8,6 +8,7 @@ column by column, with the stored JSON fields parsed by Arrow's JSON reader.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Collection, Iterable, Sequence
 from functools import cache
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    func,
     or_,
     select,
     text,
@@ -266,14 +268,35 @@ class StandingRepository:
             members_found.update(row.member_id for row in rows)
         return members_found
 
-    def scores_of(self, member_ids: Iterable[str]) -> list[dict[str, Any]]:
-        """Past scores of these members (what connections features average, lagged)."""
+    def scores_of(
+        self, member_ids: Iterable[str], as_of: dt.datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Past scores of these members (what connections features average, lagged).
+
+        With ``as_of``, only the ones the features can use then: each member's scores at the
+        latest instant at least ``SCORE_LAG_DAYS`` before (the features pick among them).
+        Without it, a member rescored on every event would bring their whole history, read
+        again for every neighbour's rescoring, growing for as long as the service runs.
+        """
         wanted = sorted(set(member_ids))
         found: list[dict[str, Any]] = []
         for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
             query = select(scores.c.member_id, scores.c.as_of, scores.c.score).where(
-                scores.c.member_id.in_(wanted[start : start + _CHUNK])
+                scores.c.member_id.in_(chunk)
             )
+            if as_of is not None:
+                cutoff = as_of - dt.timedelta(days=rules.SCORE_LAG_DAYS)
+                latest = (
+                    select(scores.c.member_id, func.max(scores.c.as_of).label("at"))
+                    .where(scores.c.member_id.in_(chunk), scores.c.as_of <= cutoff)
+                    .group_by(scores.c.member_id)
+                    .subquery()
+                )
+                query = query.join(
+                    latest,
+                    and_(scores.c.member_id == latest.c.member_id, scores.c.as_of == latest.c.at),
+                )
             found.extend(
                 {"member_id": r.member_id, "as_of": r.as_of, "score": float(r.score)}
                 for r in self.session.execute(query)

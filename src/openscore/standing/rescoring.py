@@ -73,7 +73,7 @@ class Rescorer:
             # The member's own lagged score counts too: a group's mean score includes
             # everyone in it, as in the batch engines, which read every member's scores.
             around = set(network.column("member_id").to_pylist()) | {member_id}
-            scores = repository.scores_of(around)
+            scores = repository.scores_of(around, as_of)
         online, _ = self._engines()
         values = online.compute(member_id, own, as_of, network=network, scores=scores)
         return (values, own) if values is not None else None
