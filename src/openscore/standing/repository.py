@@ -1,9 +1,11 @@
 """The ledger rows online rescoring reads: a member's events and their network's. Never writes.
 
 Rows come back in the wide shape the feature definitions read (envelope columns plus the
-type's own fields, dates as dates), the same shape the lake holds: a member's own events as
-dicts, their network's (thousands of rows for a member with ties) as one Arrow table built
-column by column, with the stored JSON fields parsed by Arrow's JSON reader.
+type's own fields, dates as dates), the same shape the lake holds: for rescoring, a member's
+own events and their network's (thousands of rows for a member with ties) as Arrow tables
+built column by column, with the stored JSON fields parsed by Arrow's JSON reader; and a
+member's own events one dict a row (``stored_to_wide``, which the columnar reads are tested
+against).
 """
 
 from __future__ import annotations
