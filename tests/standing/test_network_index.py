@@ -22,7 +22,7 @@ from openscore.ledger.catalogue import (
 )
 from openscore.ledger.service import ingest_events
 from openscore.scoring.records import ScoreRecordIn, ScoreRecords
-from openscore.standing.repository import StandingRepository, edge_condition, network_query
+from openscore.standing.repository import StandingRepository, network_query, ring_condition
 from openscore.standing.rescoring import Rescorer
 from tests.api.world import ENROLLED_AT, enrol
 
@@ -210,7 +210,8 @@ def test_the_edge_of_a_neighbourhood_is_read_narrowly_and_changes_no_feature(
     pairs = [("m-a", "m-b"), ("m-b", "m-c"), ("m-c", "m-d"), ("m-c", "m-x")]
     pairs += [("m-d", "m-e"), ("m-x", "m-y"), ("m-f", "m-g")]
     ties = [_tie(one, other) for one, other in pairs] + [_tie(b, a) for a, b in pairs]
-    clubs = [_joined(m, "g-1") for m in ("m-a", "m-x", "m-f")] + [_joined("m-g", "g-2")]
+    clubs = [_joined(m, "g-1") for m in ("m-a", "m-x", "m-f")]
+    clubs += [_joined("m-g", "g-2"), _joined("m-b", "g-2")]  # b, a's friend, in another club
     defaults = [_default(m) for m in ("m-x", "m-e", "m-y", "m-g")]
     ingest_events(engine, [*ties, _untie("m-d", "m-c"), *clubs, *defaults], origin="tests")
     as_of = ENROLLED_AT + dt.timedelta(days=400)
@@ -239,8 +240,9 @@ def test_the_edge_of_a_neighbourhood_is_read_narrowly_and_changes_no_feature(
     # The edge: facts, ties inward (d's removal among them) and a club mate's spells ...
     assert {("m-d", "untie-m-d-m-c"), ("m-d", "tie-m-d-m-c"), ("m-x", "join-m-x-g-1")} <= rows
     assert {("m-x", "default-m-x"), ("m-f", "join-m-f-g-1"), ("m-f", "enrol-m-f")} <= rows
-    # ... but not their ties outward, nor anyone past them.
+    # ... but not their ties outward, nor anyone past them, nor a friend's other club.
     assert not rows & {("m-d", "tie-m-d-m-e"), ("m-x", "tie-m-x-m-y"), ("m-f", "tie-m-f-m-g")}
+    assert ("m-b", "join-m-b-g-2") not in rows and ("m-b", "tie-m-b-m-c") in rows
     assert not {member for member, _ in rows} & {"m-e", "m-y", "m-g"}
     assert online["defaulter_exposure"] is not None and online["defaulter_exposure"] > 0
     with sessionmaker(engine)() as session:
@@ -271,7 +273,7 @@ def test_the_edge_of_a_neighbourhood_is_read_through_the_partial_index(
     assert sorted(read.column("event_id").to_pylist()) == [
         "enrol-m-b", "enrol-m-c", "enrol-m-d", "tie-m-b-m-c", "tie-m-c-m-d", "tie-m-d-m-c"
     ]  # fmt: skip
-    edge = edge_condition("sqlite", ["m-a", "m-b", "m-c"], ["m-d"])
+    edge = ring_condition("sqlite", ["m-d"], inside=["m-a", "m-b", "m-c"])
     query = network_query(["m-d"], "sqlite", edge).compile(
         sqlite_engine, compile_kwargs={"literal_binds": True}
     )

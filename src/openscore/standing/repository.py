@@ -105,15 +105,18 @@ def _columnar(dialect: str) -> Select[Any]:
     return select(*columns, _instant_micros(dialect), events.c.fields)
 
 
-def edge_condition(
-    dialect: str, inside: Collection[str], co_members: Collection[str]
+def ring_condition(
+    dialect: str, co_members: Collection[str], inside: Collection[str] | None = None
 ) -> ColumnElement[bool]:
-    """What the connections features read of the members at the edge of a neighbourhood:
-    the facts that make them members, their ties to members ``inside`` and, for those who
-    are also ``co_members`` of the member's groups, their group spells."""
+    """What the connections features read of the members of a ring around a member: the
+    facts that make them members, their ties (only those to members ``inside``, at the edge)
+    and, for those who are also ``co_members`` of the member's groups, their group spells."""
+    ties: ColumnElement[bool] = events.c.type.in_(_TIES)
+    if inside is not None:
+        ties = and_(ties, _field_among(dialect, "peer_member_id", inside))
     return or_(
         events.c.type.in_(_FACT_TYPES),
-        and_(events.c.type.in_(_TIES), _field_among(dialect, "peer_member_id", inside)),
+        ties,
         and_(events.c.type.in_(GROUP_TYPES), events.c.member_id.in_(sorted(co_members))),
     )
 
@@ -225,15 +228,14 @@ class StandingRepository:
         ring's own tie events, read by the partial network index together with the rest of
         that ring's network events: every member's events are read once.
 
-        The last ring and co-members met only through a group are where most of a
-        neighbourhood is, and the features need less of them: of the last ring, the facts
-        that make a member (enrolment, opt-in, leaving, identity, defaults, retractions) and
-        their ties to the rings inside, since the walk needs the whole tie list of the rings
-        inside and only the values at the last ring; of co-members, the facts and their
-        group spells. Those are read alone (a third of the rows in the bench's city), and
-        the member's features are what reading everyone gives
-        (``tests/standing/test_network_index.py``). Reading more members than needed
-        changes no feature (a group spell or tie of any state counts here).
+        Of each, only what the features read: the facts that make a member (enrolment,
+        opt-in, leaving, identity, defaults, retractions); their ties, all of them within
+        ``PAGERANK_STEPS - 1`` ties but only those to the rings inside at the last ring (the
+        walk needs the whole tie list of the rings inside and only values at the last one);
+        and group spells only of the member's co-members (no other group's mean is read).
+        In the bench's city that is a third of the rows, and the member's features are what
+        reading everyone gives (``tests/standing/test_network_index.py``). Reading more
+        members than needed changes no feature (a group spell or tie of any state counts).
         """
         dialect = self.session.get_bind().dialect.name
         co_members = self.group_members(_groups(own)) - {member_id}
@@ -244,9 +246,8 @@ class StandingRepository:
             ring -= seen
             if not ring:
                 break
-            last = step == rules.PAGERANK_STEPS
-            only = edge_condition(dialect, seen, co_members & ring) if last else None
-            table = self.network_events_of(ring, only)
+            inside = seen if step == rules.PAGERANK_STEPS else None
+            table = self.network_events_of(ring, ring_condition(dialect, co_members & ring, inside))
             seen |= ring
             found.append(table)
             ring = _peers(table)
