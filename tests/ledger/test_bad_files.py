@@ -168,6 +168,17 @@ CASES: dict[str, BadFile] = {
         raw(csv_bytes(WIDE, csv_rows(ENROL)) + b'1,"p1,payment_made,m1\n'),
         [(None, 3, r"^unreadable CSV: unexpected end of data$")],
     ),
+    # Longer than the members table holds: refused at the field, not by the store.
+    "jsonl-terms-version-too-long": BadFile(
+        "events.jsonl",
+        jsonl(line({**ENROL, "terms_version": "1" * 21})),
+        [("terms_version", 1, r"^String should match pattern")],
+    ),
+    "parquet-terms-version-too-long": BadFile(
+        "events.parquet",
+        parquet(wide_table([{**ENROL, "terms_version": "1234567.1"}], wide_schema())),
+        [("terms_version", 1, r"^String should match pattern")],
+    ),
     "empty-jsonl": BadFile("events.jsonl", raw(b""), [(None, None, r"^file is empty: no events$")]),
     "jsonl-of-blank-lines": BadFile(
         "events.jsonl", raw(b"\n  \n\r\n"), [(None, None, r"^file is empty: no events$")]

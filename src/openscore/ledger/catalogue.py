@@ -69,6 +69,10 @@ Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT)]
 PositiveAmount = Annotated[int, Field(gt=0, le=MAX_AMOUNT)]
 Currency = ISO4217
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+#: A terms version: up to three dot-separated numbers of up to six digits, so at most 20
+#: characters, what the members table holds (an unbounded one passed validation and then
+#: failed in the store).
+TERMS_VERSION_PATTERN = r"^[0-9]{1,6}(\.[0-9]{1,6}){0,2}$"
 
 BillKind = Literal["utility", "phone", "rent"]
 MerchantCategory = Literal[
@@ -147,7 +151,7 @@ class MemberEnrolled(EventBase):
     """The member opted in to OpenScore and accepted a version of the terms."""
 
     type: Literal["member_enrolled"]
-    terms_version: Annotated[str, StringConstraints(pattern=r"^[0-9]+(\.[0-9]+){0,2}$")]
+    terms_version: Annotated[str, StringConstraints(pattern=TERMS_VERSION_PATTERN)]
     """Version of the terms the member accepted, e.g. ``2.1``."""
     connections_opt_in: Annotated[bool, null_means_default(False)] = False
     """Whether the member opted in to the connections dimension (off unless they say so)."""

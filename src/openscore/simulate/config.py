@@ -17,7 +17,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_extra_types.currency_code import ISO4217
 
-from openscore.ledger.catalogue import MerchantCategory, PaymentChannel, RentalKind
+from openscore.ledger.catalogue import (
+    TERMS_VERSION_PATTERN,
+    MerchantCategory,
+    PaymentChannel,
+    RentalKind,
+)
 
 DEFAULT_CONFIG = Path(__file__).with_name("city.toml")
 
@@ -55,7 +60,7 @@ class CitySection(Section):
     seed: int = Field(7, ge=0)
     start: dt.date = dt.date(2023, 1, 1)
     currency: ISO4217 = ISO4217("EUR")
-    terms_version: str = Field("1.0", pattern=r"^\d+(\.\d+){0,2}$")
+    terms_version: str = Field("1.0", pattern=TERMS_VERSION_PATTERN)
     initial_share: Share = 0.85
     leave_rate: Rate = 0.002
 
