@@ -281,3 +281,47 @@ def test_the_edge_of_a_neighbourhood_is_read_through_the_partial_index(
         rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}")
         plan = " ".join(str(row[-1]) for row in rows)
     assert "USING COVERING INDEX ix_events_network_member" in plan, plan
+
+
+def test_the_largest_network_event_fits_the_covering_index(engine: Engine) -> None:
+    """PostgreSQL refuses index entries over about 2.7 kB, and the network index holds the
+    fields of every network event: the longest the catalogue allows must still go in."""
+    longest_id = "r" + "1" * 127
+    member = "m" + "2" * 63
+    source = "partner:" + "b" * 63
+    enrol(engine, member)
+    default = LoanDefaulted(
+        schema_version=1,
+        event_id=longest_id,
+        type="loan_defaulted",
+        member_id=member,
+        occurred_at=ENROLLED_AT + dt.timedelta(days=5),
+        source=source,
+        loan_id="L" * 128,
+        outstanding_amount=2**63 - 1,
+        currency="EUR",
+        days_past_due=3650,
+    )
+    # 200 characters that JSON writes as six bytes each.
+    retraction = EventRetracted(
+        schema_version=1,
+        event_id="x" + "3" * 127,
+        type="event_retracted",
+        member_id=member,
+        occurred_at=ENROLLED_AT + dt.timedelta(days=6),
+        source=source,
+        retracted_event_id=longest_id,
+        retraction_reason="\x01" * 200,
+    )
+    report = ingest_events(engine, [default, retraction], origin="tests")
+    assert report.inserted == 2
+    with engine.connect() as connection:
+        longest = connection.exec_driver_sql(
+            "SELECT max(length(fields)) FROM events WHERE type = 'event_retracted'"
+        ).scalar_one()
+    assert longest > 1_300  # the escaped reason and the longest id were stored as sent
+    with sessionmaker(engine)() as session:
+        found = StandingRepository(session).network_events_of([member])
+    assert sorted(found.column("type").to_pylist()) == [
+        "event_retracted", "loan_defaulted", "member_enrolled"
+    ]  # fmt: skip
