@@ -12,7 +12,6 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import sessionmaker
 
 from openscore.db.tables import EventRecord
-from openscore.features.inputs import to_events_arrow
 from openscore.ledger.files import discover
 from openscore.ledger.imports import import_file
 from openscore.partners.repository import PartnersRepository
@@ -20,6 +19,7 @@ from openscore.rights import service as rights
 from openscore.rights.repository import RightsRepository, access_log
 from openscore.rights.schemas import GrantIn, Purpose
 from openscore.scoring.artefact import ScorecardArtefact
+from openscore.scoring.member import member_events
 from openscore.scoring.records import ScoreRecords
 from openscore.standing.backlog import SYNC_MEMBERS
 from openscore.standing.repository import StandingRepository
@@ -36,15 +36,13 @@ def _ledger_city(engine: Engine, city: Path) -> None:
 def _borrower(engine: Engine) -> tuple[str, dict[str, Any]]:
     """A member with a loan still running and no missed installment: whose it is and the loan."""
     with sessionmaker(engine)() as session:
-        repository = StandingRepository(session)
         rows = session.execute(
             select(EventRecord.member_id, EventRecord.fields, EventRecord.occurred_at)
             .where(EventRecord.type == "loan_opened")
             .order_by(EventRecord.occurred_at.desc())
         ).all()
         for member_id, fields, _ in rows:
-            events = repository.member_events(member_id)
-            kinds = {e["type"] for e in events}
+            kinds = set(member_events(engine, member_id).column("type").to_pylist())
             if not {"installment_missed", "loan_defaulted", "member_left"} & kinds:
                 return member_id, orjson.loads(fields)
     raise AssertionError("the city has no borrower in good standing")
@@ -265,9 +263,9 @@ def test_the_columnar_read_of_a_members_events_equals_the_row_by_row_one(
         member_ids = session.scalars(select(EventRecord.member_id).distinct()).all()
         kinds: set[str] = set()
         for member_id in member_ids:
-            rows = repository.member_events(member_id)
-            kinds |= {row["type"] for row in rows}
+            row_by_row = member_events(engine, member_id)
+            kinds |= set(row_by_row.column("type").to_pylist())
             columnar = repository.member_events_table(member_id)
-            assert columnar.sort_by(key).equals(to_events_arrow(rows).sort_by(key)), member_id
+            assert columnar.sort_by(key).equals(row_by_row.sort_by(key)), member_id
     assert len(member_ids) >= 300
     assert {"installment_paid", "bill_paid", "rental_closed", "loan_opened"} <= kinds

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Select
 from sqlalchemy.orm import sessionmaker
 
 from openscore.db.tables import GROUP_TYPES_SQL, NETWORK_TYPES, group_id_sql
-from openscore.features.inputs import to_events_arrow
 from openscore.features.online import NETWORK_EVENT_TYPES, OnlineFeatures
 from openscore.ledger.catalogue import (
     ConnectionMade,
@@ -21,6 +22,7 @@ from openscore.ledger.catalogue import (
     LoanDefaulted,
 )
 from openscore.ledger.service import ingest_events
+from openscore.scoring.member import member_events
 from openscore.scoring.records import ScoreRecordIn, ScoreRecords
 from openscore.standing.repository import StandingRepository, network_query, ring_condition
 from openscore.standing.rescoring import Rescorer
@@ -36,14 +38,16 @@ def test_network_reads_find_the_rows_through_the_partial_index(sqlite_engine: En
     with sessionmaker(sqlite_engine)() as session:
         found = StandingRepository(session).network_events_of(["m-a", "m-b", "m-none"])
     assert sorted(found.column("member_id").to_pylist()) == ["m-a", "m-b"]
-    query = network_query(["m-a", "m-b"], "sqlite").compile(
-        sqlite_engine, compile_kwargs={"literal_binds": True}
-    )
-    with sqlite_engine.connect() as connection:
-        plan = " ".join(
-            str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}")
-        )
+    plan = _sqlite_plan(sqlite_engine, network_query(["m-a", "m-b"], "sqlite"))
     assert "USING COVERING INDEX ix_events_network_member" in plan, plan
+
+
+def _sqlite_plan(sqlite_engine: Engine, query: Select[Any]) -> str:
+    """SQLite's query plan for ``query``, its values written in."""
+    sql = query.compile(sqlite_engine, compile_kwargs={"literal_binds": True})
+    with sqlite_engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+        return " ".join(str(row[-1]) for row in rows)
 
 
 def _joined(member_id: str, group_id: str) -> GroupJoined:
@@ -135,7 +139,7 @@ def test_online_features_follow_group_co_members_as_batch_does(engine: Engine) -
         network = network.filter(pc.not_equal(network.column("member_id"), "m-a"))
         full = OnlineFeatures().compute(
             "m-a",
-            repository.member_events("m-a"),
+            member_events(engine, "m-a"),
             as_of,
             network=network,
             scores=repository.scores_of(everyone),
@@ -188,15 +192,11 @@ def test_the_columnar_network_read_equals_the_row_by_row_conversion(engine: Engi
     with sessionmaker(engine)() as session:
         repository = StandingRepository(session)
         columnar = repository.network_events_of(members)
-        rows = [
-            e
-            for m in members
-            for e in repository.member_events(m)
-            if e["type"] in NETWORK_EVENT_TYPES
-        ]
+    everything = pa.concat_tables(member_events(engine, m) for m in members)
+    wanted = pc.is_in(everything.column("type"), pa.array(sorted(NETWORK_EVENT_TYPES)))
     key = [("member_id", "ascending"), ("event_id", "ascending")]
-    expected = to_events_arrow(rows).sort_by(key)
-    assert columnar.num_rows == len(rows) == 8
+    expected = everything.filter(wanted).sort_by(key)
+    assert columnar.num_rows == expected.num_rows == 8
     assert columnar.sort_by(key).equals(expected)
 
 
@@ -226,7 +226,7 @@ def test_the_edge_of_a_neighbourhood_is_read_narrowly_and_changes_no_feature(
             records.add(_score(member_id, 900, as_of - dt.timedelta(days=29)))
     with sessionmaker(engine)() as session:
         repository = StandingRepository(session)
-        own = to_events_arrow(repository.member_events("m-a"))
+        own = member_events(engine, "m-a")
         read = repository.network_events("m-a", own)
         found = Rescorer(lambda: None).features(repository, "m-a", as_of)
         network = repository.network_events_of(everyone)
@@ -267,19 +267,14 @@ def test_the_edge_of_a_neighbourhood_is_read_through_the_partial_index(
     pairs = [("m-a", "m-b"), ("m-b", "m-c"), ("m-c", "m-d"), ("m-d", "m-c"), ("m-d", "m-e")]
     ingest_events(sqlite_engine, [_tie(a, b) for a, b in pairs], origin="tests")
     with sessionmaker(sqlite_engine)() as session:
-        own = to_events_arrow(StandingRepository(session).member_events("m-a"))
+        own = member_events(sqlite_engine, "m-a")
         read = StandingRepository(session).network_events("m-a", own)
     # d, three ties away, is read without its tie to e.
     assert sorted(read.column("event_id").to_pylist()) == [
         "enrol-m-b", "enrol-m-c", "enrol-m-d", "tie-m-b-m-c", "tie-m-c-m-d", "tie-m-d-m-c"
     ]  # fmt: skip
     edge = ring_condition("sqlite", ["m-d"], inside=["m-a", "m-b", "m-c"])
-    query = network_query(["m-d"], "sqlite", edge).compile(
-        sqlite_engine, compile_kwargs={"literal_binds": True}
-    )
-    with sqlite_engine.connect() as connection:
-        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}")
-        plan = " ".join(str(row[-1]) for row in rows)
+    plan = _sqlite_plan(sqlite_engine, network_query(["m-d"], "sqlite", edge))
     assert "USING COVERING INDEX ix_events_network_member" in plan, plan
 
 

@@ -1,11 +1,10 @@
 """The ledger rows online rescoring reads: a member's events and their network's. Never writes.
 
 Rows come back in the wide shape the feature definitions read (envelope columns plus the
-type's own fields, dates as dates), the same shape the lake holds: for rescoring, a member's
+type's own fields, dates as dates), the same shape the lake holds: a member's
 own events and their network's (thousands of rows for a member with ties) as Arrow tables
-built column by column, with the stored JSON fields parsed by Arrow's JSON reader; and a
-member's own events one dict a row (``stored_to_wide``, which the columnar reads are tested
-against).
+built column by column, with the stored JSON fields parsed by Arrow's JSON reader (tests
+hold them equal to ``scoring.member.member_events``, which converts row by row).
 """
 
 from __future__ import annotations
@@ -47,7 +46,6 @@ from openscore.db.tables import (
 )
 from openscore.features import rules
 from openscore.features.inputs import events_arrow_schema, to_events_arrow
-from openscore.ledger.wide import stored_to_wide
 
 events = cast(Table, EventRecord.__table__)
 members = cast(Table, Member.__table__)
@@ -64,21 +62,6 @@ _FACT_TYPES = (
     "event_retracted",
 )
 _CHUNK = 5_000
-_COLUMNS = (
-    events.c.event_id,
-    events.c.type,
-    events.c.member_id,
-    events.c.occurred_at,
-    events.c.source,
-    events.c.fields,
-)
-
-
-_ENVELOPE = ("event_id", "type", "member_id", "occurred_at", "source")
-
-
-def _wide(row: Any) -> dict[str, Any]:
-    return stored_to_wide(row, _ENVELOPE)
 
 
 def _instant_micros(dialect: str) -> ColumnElement[int]:
@@ -189,11 +172,6 @@ class StandingRepository:
         query = select(members.c.connections_opt_in).where(members.c.member_id == member_id)
         value = self.session.execute(query).scalar_one_or_none()
         return None if value is None else bool(value)
-
-    def member_events(self, member_id: str) -> list[dict[str, Any]]:
-        """The member's own events, one wide dict each."""
-        query = select(*_COLUMNS).where(events.c.member_id == member_id)
-        return [_wide(row) for row in self.session.execute(query)]
 
     def member_events_table(self, member_id: str) -> pa.Table:
         """The member's own events as the features read them, read column by column like
