@@ -24,7 +24,7 @@ from openscore.features import rules
 from openscore.features.catalogue import DENIED_VALUES, FEATURES
 from openscore.features.graph import connection_features
 from openscore.features.inputs import disputes_table, events_table, scores_table
-from openscore.features.plan import AS_OF, Plan, join_parts
+from openscore.features.plan import AS_OF, Gather, Plan, join_parts
 
 AS_OF_DAY = AS_OF.date()
 
@@ -324,12 +324,16 @@ def deposit_free_rentals(valid: ibis.Table) -> ibis.Table:
     return clean.group_by("member_id").agg(deposit_free_rentals_clean_24m=clean.count())
 
 
-def build_plan() -> Plan:
-    """The whole computation, from the input tables to one row of features per member."""
+def build_plan(gather: Gather = join_parts) -> Plan:
+    """The whole computation, from the input tables to one row of features per member.
+
+    ``gather`` puts the parts beside the members: joins for a lake, a stack for one member
+    (``plan.stack_parts``); the values are the same.
+    """
     plan = Plan()
     valid = plan.add("valid", valid_events(events_table(), disputes_table()))
     spine = plan.add("members", member_spine(valid))
-    network = connection_features(plan, valid, spine, scores_table())
+    network = connection_features(plan, valid, spine, scores_table(), gather)
     parts = [
         simple_counts(valid),
         money_flows(valid),
@@ -340,7 +344,7 @@ def build_plan() -> Plan:
         deposit_free_rentals(valid),
         network,
     ]
-    plan.add("features", _finish(join_parts(spine, parts)))
+    plan.add("features", _finish(gather(spine, parts)))
     return plan
 
 

@@ -22,7 +22,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from openscore.features.definitions import build_plan
 from openscore.features.inputs import DISPUTES_SCHEMA, SCORES_SCHEMA, to_arrow, to_events_arrow
-from openscore.features.plan import AS_OF, Plan, check_as_of, compile_stages
+from openscore.features.plan import (
+    AS_OF,
+    Plan,
+    check_as_of,
+    compile_stages,
+    join_parts,
+    stack_parts,
+)
 
 #: Told the name of each stage as it starts, with its position and the number of stages.
 Progress = Callable[[str, int, int], None]
@@ -157,9 +164,9 @@ def get_engine(
 
 
 @cache
-def feature_plan() -> Plan:
-    """The plan, built once per process."""
-    return build_plan()
+def feature_plan(*, online: bool = False) -> Plan:
+    """The plan, built once per process; ``online`` for one member's (fewer operators)."""
+    return build_plan(stack_parts if online else join_parts)
 
 
 def compiled_stages(dialect: str, as_of: dt.datetime) -> list[tuple[str, str]]:

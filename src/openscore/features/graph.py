@@ -25,7 +25,7 @@ import ibis
 import ibis.expr.types as ir
 
 from openscore.features import rules
-from openscore.features.plan import AS_OF, Plan, join_parts
+from openscore.features.plan import AS_OF, Gather, Plan, join_parts
 
 
 def active_ties(valid: ibis.Table, spine: ibis.Table) -> ibis.Table:
@@ -114,7 +114,11 @@ def group_scores(valid: ibis.Table, spine: ibis.Table, lagged: ibis.Table) -> ib
 
 
 def connection_features(
-    plan: Plan, valid: ibis.Table, spine: ibis.Table, scores: ibis.Table
+    plan: Plan,
+    valid: ibis.Table,
+    spine: ibis.Table,
+    scores: ibis.Table,
+    gather: Gather = join_parts,
 ) -> ibis.Table:
     """The five connections features for every member; empty unless the member opted in."""
     ties = plan.add("ties", active_ties(valid, spine))
@@ -122,7 +126,7 @@ def connection_features(
     walk = exposure(plan, ties, spine)
     around = neighbours(ties, lagged)
     groups = group_scores(valid, spine, lagged)
-    t = join_parts(spine.select("member_id", "opted_in"), [around, walk, groups])
+    t = gather(spine.select("member_id", "opted_in"), [around, walk, groups])
     share = t.defaulted_ties.cast("float64") / t.ties.cast("float64")
     capped = ibis.least(t.verified_ties.fill_null(0), rules.CONNECTIONS_CAP)
     opted = t.opted_in

@@ -86,7 +86,7 @@ def online_query() -> str:
     """
     params = {AS_OF: _SENTINEL}
     stages = compile_stages(
-        feature_plan(),
+        feature_plan(online=True),
         lambda expr: str(ibis.to_sql(expr, dialect="duckdb", pretty=False, params=params)),
     )
     query = f"SELECT {typed_columns_sql()} FROM ({as_one_query(stages)}) AS features"

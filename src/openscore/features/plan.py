@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import ibis
+import ibis.expr.datatypes as idt
 import ibis.expr.types as ir
 
 #: The instant features are computed as of; bound when a plan is compiled.
@@ -73,8 +74,10 @@ def as_one_query(stages: list[tuple[str, str]]) -> str:
 def join_parts(spine: ibis.Table, parts: list[ibis.Table]) -> ibis.Table:
     """Left-join every part to the spine on ``member_id`` as one flat chain of joins.
 
-    Each part's key gets its own name, so Ibis emits a single SELECT with all the joins
-    instead of one nested projection per join (which costs DuckDB's binder dearly online).
+    Each part has at most one row per ``member_id`` and its own column names; a member with
+    no row in a part gets empty values for its columns. Each part's key gets its own name,
+    so Ibis emits a single SELECT with all the joins instead of one nested projection per
+    join (which costs DuckDB's binder dearly online).
     """
     table = spine
     for position, part in enumerate(parts):
@@ -82,6 +85,46 @@ def join_parts(spine: ibis.Table, parts: list[ibis.Table]) -> ibis.Table:
         keyed = part.rename({key: "member_id"})
         table = table.left_join(keyed, table.member_id == keyed[key])
     return table
+
+
+#: How a plan puts the parts (one row per member each) beside the spine.
+Gather = Callable[[ibis.Table, list[ibis.Table]], ibis.Table]
+
+
+def stack_parts(spine: ibis.Table, parts: list[ibis.Table]) -> ibis.Table:
+    """What :func:`join_parts` returns, with one join instead of one per part.
+
+    The parts are stacked (each row padded with empty values for the other parts' columns),
+    folded to one row per member with ``max`` (which picks the one value a member has in each
+    column, or empty), and joined to the spine once. Online, where DuckDB's time goes into
+    setting up operators rather than running them, this is about a third cheaper than eight
+    joins; on a whole lake the padded rows cost more than the joins they save (100,000
+    members: 6% slower, 13% more memory), so batch engines join.
+    """
+    columns: dict[str, idt.DataType] = {}
+    for part in parts:
+        for name, kind in part.schema().items():
+            if name == "member_id":
+                continue
+            if name in columns or name in spine.columns:
+                raise ValueError(f"column {name!r} comes from more than one part")
+            columns[name] = kind
+    padded = [
+        part.select(
+            "member_id",
+            **{
+                name: part[name] if name in part.columns else ibis.null(kind)
+                for name, kind in columns.items()
+            },
+        )
+        for part in parts
+    ]
+    stacked = ibis.union(*padded, distinct=False)
+    folded = stacked.group_by(_member="member_id").agg(
+        **{name: stacked[name].max() for name in columns}
+    )
+    joined = spine.left_join(folded, spine.member_id == folded._member)
+    return joined.drop("_member")
 
 
 def check_as_of(as_of: dt.datetime) -> dt.datetime:
