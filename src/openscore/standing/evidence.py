@@ -26,7 +26,7 @@ from openscore.features.inputs import (
     events_arrow_schema,
     events_table,
 )
-from openscore.features.online import DATA_DEPENDENT_OPTIMIZERS
+from openscore.features.online import disable_optimizers
 from openscore.features.plan import AS_OF
 
 _PARAMS = "evidence_params"
@@ -82,7 +82,7 @@ class EvidenceFinder:
         self._connection = duckdb.connect(config={"threads": 1})
         connection = self._connection
         connection.execute("SET TimeZone = 'UTC'")
-        connection.execute(f"SET disabled_optimizers = '{','.join(DATA_DEPENDENT_OPTIMIZERS)}'")
+        disable_optimizers(connection)
         connection.from_arrow(events_arrow_schema().empty_table()).create(EVENTS)
         connection.from_arrow(DISPUTES_SCHEMA.empty_table()).create(DISPUTES)
         connection.execute(f'CREATE TABLE "{_PARAMS}" (as_of TIMESTAMPTZ)')
