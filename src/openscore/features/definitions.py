@@ -201,16 +201,16 @@ def spending_spread(valid: ibis.Table) -> ibis.Table:
 
 def obligations(valid: ibis.Table) -> ibis.Table:
     """Payment record per member from every bill and installment due by ``as_of``."""
-    due = valid.filter(_is(valid, "bill_issued", "installment_due") & (valid.due_age >= 0))
-    due = due.group_by("member_id", "source", "ref").agg(due_age=due.due_age.max())
-    paid = valid.filter(_is(valid, "bill_paid", "installment_paid"))
-    paid = paid.group_by(p_member="member_id", p_source="source", p_ref="ref").agg(
-        paid_age=paid.paid_age.max()
+    v = valid.filter(_is(valid, "bill_issued", "installment_due", "bill_paid", "installment_paid"))
+    is_due = _is(v, "bill_issued", "installment_due") & (v.due_age >= 0)
+    # A payment settles the bill or installment with its source and key, never an unnamed one.
+    is_paid = _is(v, "bill_paid", "installment_paid") & v.ref.notnull()
+    # One pass over each obligation's records (not a join of dues to payments: online, where
+    # DuckDB's cost is setting up operators, every join and group-by saved counts).
+    both = v.group_by("member_id", "source", "ref").agg(
+        due_age=v.due_age.max(where=is_due), paid_age=v.paid_age.max(where=is_paid)
     )
-    both = due.left_join(
-        paid,
-        [due.member_id == paid.p_member, due.source == paid.p_source, due.ref == paid.p_ref],
-    )
+    both = both.filter(both.due_age.notnull())
     # Days late: paid date minus due date, or today minus due date while unpaid.
     late = ibis.greatest(both.due_age - both.paid_age.fill_null(0), 0)
     on_time = both.paid_age.notnull() & (both.paid_age >= both.due_age)
@@ -232,69 +232,46 @@ def obligations(valid: ibis.Table) -> ibis.Table:
 
 def loans(valid: ibis.Table) -> ibis.Table:
     """Open and repaid loans, remaining balances and the monthly installment burden."""
-    opened = valid.filter((valid.type == "loan_opened") & valid.installment_amount.notnull())
-    opened = opened.group_by("member_id", "source", "loan_id").agg(
-        term=opened.term.max(),
-        installment=opened.installment_amount.max(),
-        weekly=opened.weekly.fill_null(False).cast("int64").max() > 0,
+    v = valid.filter(_is(valid, "loan_opened", "installment_paid", "loan_defaulted"))
+    opened = (v.type == "loan_opened") & v.installment_amount.notnull()
+    # Payments and defaults belong to the loan with their source and id, never an unnamed one.
+    named = v.loan_id.notnull()
+    per_loan = v.group_by("member_id", "source", "loan_id").agg(
+        term=v.term.max(where=opened),
+        installment=v.installment_amount.max(where=opened),
+        weekly=v.weekly.fill_null(False).cast("int64").max(where=opened) > 0,
+        paid=v.installment_no.nunique(where=(v.type == "installment_paid") & named),
+        defaulted=_count(v, (v.type == "loan_defaulted") & named) > 0,
+        is_loan=_count(v, opened) > 0,
     )
-    paid = valid.filter(valid.type == "installment_paid")
-    paid = paid.group_by(p_member="member_id", p_source="source", p_loan="loan_id").agg(
-        paid=paid.installment_no.nunique()
-    )
-    defaulted = valid.filter(valid.type == "loan_defaulted")
-    defaulted = defaulted.select(
-        d_member="member_id", d_source="source", d_loan="loan_id"
-    ).distinct()
-    joined = opened.left_join(
-        paid,
-        [
-            opened.member_id == paid.p_member,
-            opened.source == paid.p_source,
-            opened.loan_id == paid.p_loan,
-        ],
-    ).left_join(
-        defaulted,
-        [
-            opened.member_id == defaulted.d_member,
-            opened.source == defaulted.d_source,
-            opened.loan_id == defaulted.d_loan,
-        ],
-    )
-    paid_count = joined.paid.fill_null(0)
-    healthy = joined.d_loan.isnull()
-    is_open = healthy & (paid_count < joined.term)
-    remaining = (joined.term - paid_count) * joined.installment
+    per_loan = per_loan.filter(per_loan.is_loan)
+    paid_count = per_loan.paid
+    healthy = ~per_loan.defaulted
+    is_open = healthy & (paid_count < per_loan.term)
+    remaining = (per_loan.term - paid_count) * per_loan.installment
     monthly = ibis.ifelse(
-        joined.weekly,
-        joined.installment * rules.WEEKS_PER_YEAR // rules.MONTHS_PER_YEAR,
-        joined.installment,
+        per_loan.weekly,
+        per_loan.installment * rules.WEEKS_PER_YEAR // rules.MONTHS_PER_YEAR,
+        per_loan.installment,
     )
-    return joined.group_by("member_id").agg(
-        loans_repaid=_count(joined, healthy & (paid_count >= joined.term)),
-        open_loans=_count(joined, is_open),
+    return per_loan.group_by("member_id").agg(
+        loans_repaid=_count(per_loan, healthy & (paid_count >= per_loan.term)),
+        open_loans=_count(per_loan, is_open),
         outstanding_balance=remaining.sum(where=is_open),
-        open_principal=(joined.term * joined.installment).sum(where=is_open),
+        open_principal=(per_loan.term * per_loan.installment).sum(where=is_open),
         monthly_burden=monthly.sum(where=is_open),
     )
 
 
 def judgments(valid: ibis.Table) -> ibis.Table:
     """Court judgments still counting: open ones, and ones satisfied in the last two years."""
-    entered = valid.filter(valid.type == "court_judgment_entered")
-    entered = entered.group_by("member_id", "source", "case_id").agg(entered_age=entered.age.max())
-    satisfied = valid.filter(valid.type == "court_judgment_satisfied")
-    satisfied = satisfied.group_by(s_member="member_id", s_source="source", s_case="case_id").agg(
-        satisfied_age=satisfied.age.max()
+    v = valid.filter(_is(valid, "court_judgment_entered", "court_judgment_satisfied"))
+    entered = v.type == "court_judgment_entered"
+    satisfied = ~entered & v.case_id.notnull()
+    both = v.group_by("member_id", "source", "case_id").agg(
+        entered_age=v.age.max(where=entered), satisfied_age=v.age.max(where=satisfied)
     )
-    both = entered.left_join(
-        satisfied,
-        [
-            entered.member_id == satisfied.s_member,
-            entered.source == satisfied.s_source,
-            entered.case_id == satisfied.s_case,
-        ],
-    )
+    both = both.filter(both.entered_age.notnull())
     counting = both.entered_age < rules.EXPIRY_OPEN_JUDGMENT
     return both.group_by("member_id").agg(
         open_judgments=_count(both, counting & both.satisfied_age.isnull()),
