@@ -107,7 +107,7 @@ def stack_parts(spine: ibis.Table, parts: list[ibis.Table]) -> ibis.Table:
             if name == "member_id":
                 continue
             if name in columns or name in spine.columns:
-                raise ValueError(f"column {name!r} comes from more than one part")
+                raise ValueError(f"column {name!r} comes from more than one part (or the spine)")
             columns[name] = kind
     padded = [
         part.select(

@@ -129,10 +129,10 @@ def _fields_schema() -> pa.Schema:
 def _driver_rows(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
     """The rows of a query of plain columns (text, integers) as the driver's own tuples.
 
-    SQLAlchemy fetches a result row by row and wraps each in a ``Row``; for the thousands
-    of rows of a neighbourhood that was two fifths of reading it (py-spy, bench city). These
-    columns need no result processing, so the compiled statement runs on the session's
-    connection (same transaction) through a plain cursor.
+    SQLAlchemy fetches a result row by row and wraps each in a ``Row``. These columns need
+    no result processing, so the compiled statement runs on the session's connection (same
+    transaction) through a plain cursor: a neighbourhood's read went from 25.3 to 23.8 ms
+    (median over 60 members of the bench city).
     """
     connection = session.connection()
     compiled = query.compile(
