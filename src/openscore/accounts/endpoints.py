@@ -8,11 +8,11 @@ from openscore.accounts import service
 from openscore.accounts.repository import AccountsRepository
 from openscore.accounts.schemas import Me, SessionIssued, SignIn
 from openscore.accounts.secrets import sign_cookie
-from openscore.api.deps import SESSION_COOKIE, CurrentMember, DbSession, State, now
+from openscore.api.deps import SESSION_COOKIE, CurrentMember, DbSession, State, UnitOfWorkRoute, now
 from openscore.api.problems import problem_responses
 from openscore.errors import NotFound
 
-router = APIRouter(tags=["members"])
+router = APIRouter(tags=["members"], route_class=UnitOfWorkRoute)
 
 
 @router.post(

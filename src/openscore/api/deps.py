@@ -9,12 +9,15 @@ kind for the endpoint is 403.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,10 +64,27 @@ async def get_state(request: Request) -> ServiceState:
 State = Annotated[ServiceState, Depends(get_state)]
 
 
+def finish_unit_of_work(session: Session) -> None:
+    """Commit the request's unit of work and let the next writer of this process in."""
+    try:
+        session.commit()
+    finally:
+        release_write_lock(session)
+
+
+def abandon_unit_of_work(session: Session) -> None:
+    """Roll the request's unit of work back and let the next writer of this process in."""
+    try:
+        session.rollback()
+    finally:
+        release_write_lock(session)
+
+
 def get_session(state: State) -> Iterator[Session]:
     """The request's unit of work: committed when the endpoint returns, else rolled back.
 
-    Scoped to the endpoint function, so the commit happens before the response is sent: a
+    Plain endpoints finish it in their own thread, before FastAPI validates the response
+    (``UnitOfWorkRoute``); what is left here is for a unit of work that is still open, so a
     caller never hears "done" about something that did not commit.
     """
     with state.sessions() as session:
@@ -72,16 +92,52 @@ def get_session(state: State) -> Iterator[Session]:
         try:
             yield session
         except BaseException:
-            session.rollback()
-            release_write_lock(session)
+            abandon_unit_of_work(session)
             raise
-        try:
-            session.commit()
-        finally:
-            release_write_lock(session)
+        finish_unit_of_work(session)
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+class UnitOfWorkRoute(APIRoute):
+    """A route whose plain (``def``) endpoint commits its unit of work in its own thread.
+
+    FastAPI runs a plain endpoint in the thread pool, then validates its response in the
+    pool again, and only then leaves the ``DbSession`` dependency, which committed there. On
+    SQLite a writer holds the process's write lock (``claim_write_lock``) until it commits,
+    and writers waiting for that lock each hold a thread of the pool: with as many of them
+    as the pool has threads, the holder could never get one back to validate its answer,
+    and every writer would wait for good. So the unit of work is committed (or rolled back)
+    and the lock released before the endpoint's thread returns, and the holder never waits
+    for the pool. Endpoints that take a ``DbSession`` are plain functions: a coroutine
+    would do the store's blocking I/O, and wait for the lock, on the event loop itself
+    (``tests/api/test_concurrency.py`` checks both).
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _finishing_its_unit_of_work(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _finishing_its_unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    # functools.wraps keeps the signature (and, through __wrapped__, the annotations'
+    # module) that FastAPI reads the endpoint's parameters and response model from.
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        sessions = [v for v in kwargs.values() if isinstance(v, Session)]
+        try:
+            answer = endpoint(*args, **kwargs)
+        except BaseException:
+            for session in sessions:
+                abandon_unit_of_work(session)
+            raise
+        for session in sessions:
+            finish_unit_of_work(session)
+        return answer
+
+    return run
 
 
 def now() -> dt.datetime:

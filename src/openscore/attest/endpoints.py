@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from openscore.api.deps import CurrentOperator, DbSession, State, now
+from openscore.api.deps import CurrentOperator, DbSession, State, UnitOfWorkRoute, now
 from openscore.api.problems import problem_responses
 from openscore.attest import service
 from openscore.attest.repository import SigningKeysRepository
 from openscore.attest.schemas import JsonWebKeySet, Verification, VerifyRequest
 from openscore.attest.verify import verification
 
-router = APIRouter(tags=["attestations"])
+router = APIRouter(tags=["attestations"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/.well-known/jwks.json")

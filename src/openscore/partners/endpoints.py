@@ -9,6 +9,7 @@ from openscore.api.deps import (
     DbSession,
     ServiceState,
     State,
+    UnitOfWorkRoute,
     current_auditor,
     current_member,
     current_operator,
@@ -21,7 +22,7 @@ from openscore.partners import service
 from openscore.partners.repository import PartnersRepository
 from openscore.partners.schemas import BatchAccepted, EventBatch, PartnerOut, Scope
 
-router = APIRouter(tags=["partners"])
+router = APIRouter(tags=["partners"], route_class=UnitOfWorkRoute)
 
 
 @router.post("/v1/events", responses=problem_responses(401, 403, 422, 429))

@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from openscore.api.deps import CurrentAuditor, CurrentMember, DbSession, now
+from openscore.api.deps import CurrentAuditor, CurrentMember, DbSession, UnitOfWorkRoute, now
 from openscore.api.problems import problem_responses
 from openscore.partners.repository import PartnersRepository
 from openscore.rights import service
 from openscore.rights.repository import RightsRepository
 from openscore.rights.schemas import AccessLogPage, AuditPage, GrantChange, GrantIn, GrantOut
 
-router = APIRouter(tags=["consent"])
+router = APIRouter(tags=["consent"], route_class=UnitOfWorkRoute)
 
 GrantId = Annotated[str, Path(pattern=r"^cg_[0-9a-f]{20}$")]
 Limit = Annotated[int, Query(ge=1, le=1000)]

@@ -6,7 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from openscore.api.deps import CurrentMember, CurrentPartner, DbSession, State, now, require_scope
+from openscore.api.deps import (
+    CurrentMember,
+    CurrentPartner,
+    DbSession,
+    State,
+    UnitOfWorkRoute,
+    now,
+    require_scope,
+)
 from openscore.api.problems import problem_responses
 from openscore.attest.repository import SigningKeysRepository
 from openscore.partners.schemas import Scope
@@ -17,7 +25,7 @@ from openscore.standing import service
 from openscore.standing.repository import StandingRepository
 from openscore.standing.schemas import ScoreHistory, ScoreOut, StandingOut, WhatIfIn, WhatIfOut
 
-router = APIRouter(tags=["standing"])
+router = APIRouter(tags=["standing"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/v1/me/score", responses=problem_responses(401, 403, 404))

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from openscore.accounts.schemas import Role
-from openscore.api.deps import DbSession
+from openscore.api.deps import DbSession, UnitOfWorkRoute
 from openscore.scoring import registry
 from openscore.web import charts
-from openscore.web.common import page, render, signed_in_holder, state_of
+from openscore.web.common import PostedForm, page, render, signed_in_holder, state_of
 from openscore.web.keysession import KeySignInFailed, sign_in_with_key, sign_out_key
 from openscore.web.views import NavItem, band_views, feature_title
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 
 @dataclass
@@ -105,13 +105,13 @@ def auditor(request: Request, db: DbSession, model: str | None = None) -> Respon
 
 
 @router.post("/auditor/signin", response_class=HTMLResponse)
-async def auditor_signin(request: Request, db: DbSession) -> Response:
+def auditor_signin(request: Request, db: DbSession, posted: PostedForm) -> Response:
     try:
-        return await sign_in_with_key(request, db, Role.auditor, "/auditor")
+        return sign_in_with_key(request, db, posted, Role.auditor, "/auditor")
     except KeySignInFailed as problem:
         return _render(request, AuditorView(signed_in=False, errors=[str(problem)]), problem.status)
 
 
 @router.post("/auditor/signout")
-async def auditor_signout(request: Request) -> Response:
-    return await sign_out_key(request, "/auditor")
+def auditor_signout(posted: PostedForm) -> Response:
+    return sign_out_key(posted, "/auditor")

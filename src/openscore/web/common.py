@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -14,7 +15,14 @@ from openscore.accounts.repository import AccountsRepository
 from openscore.accounts.schemas import KeyHolder
 from openscore.accounts.secrets import unsign_cookie
 from openscore.api.deps import SESSION_COOKIE, MemberCaller, ServiceState, now
-from openscore.web.security import KEY_COOKIE, check_csrf, csrf_token, open_key, set_csrf_cookie
+from openscore.web.security import (
+    KEY_COOKIE,
+    CsrfRejected,
+    check_csrf,
+    csrf_token,
+    open_key,
+    set_csrf_cookie,
+)
 from openscore.web.templating import templates
 from openscore.web.views import Message, PageContext
 
@@ -67,22 +75,50 @@ def done_message(request: Request, messages: dict[str, str]) -> list[Message]:
     return [Message("ok", text)] if text else []
 
 
-async def checked_form(request: Request) -> FormData:
-    """The posted form, after the CSRF check (raises ``CsrfRejected``)."""
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A posted form, and why the CSRF check refused it, if it did."""
+
+    form: FormData
+    refused: CsrfRejected | None
+
+    def checked(self) -> FormData:
+        """The form, once the CSRF check passed (raises ``CsrfRejected``)."""
+        if self.refused is not None:
+            raise self.refused
+        return self.form
+
+
+async def posted_form(request: Request) -> Posted:
+    """The posted form, read on the event loop, so that the page handler can be a plain
+    function that FastAPI runs in the thread pool: page handlers read and write the store,
+    and a coroutine doing that would block the loop (``UnitOfWorkRoute``)."""
     form = await request.form()
-    check_csrf(request, form)
-    return form
+    try:
+        check_csrf(request, form)
+    except CsrfRejected as problem:
+        return Posted(form, problem)
+    return Posted(form, None)
 
 
-def signed_in_member(request: Request, db: Session) -> MemberCaller | None:
-    """The member whose session cookie this is, if it is live."""
+PostedForm = Annotated[Posted, Depends(posted_form)]
+
+
+def signed_in_member(request: Request) -> MemberCaller | None:
+    """The member whose session cookie this is, if it is live.
+
+    Read in a session of its own, as the API reads who is asking: on SQLite a unit of work
+    that has read cannot then wait for the write lock (``claim_write_lock``), and the page's
+    unit of work may write.
+    """
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
     token = unsign_cookie(cookie, state_of(request).cookie_key)
     if token is None:
         return None
-    member_id = accounts.session_member(AccountsRepository(db), token, now())
+    with state_of(request).sessions() as own:
+        member_id = accounts.session_member(AccountsRepository(own), token, now())
     return None if member_id is None else MemberCaller(member_id=member_id, token=token)
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from openscore.api.deps import DbSession, MemberCaller, now
+from openscore.api.deps import DbSession, MemberCaller, UnitOfWorkRoute, now
 from openscore.errors import DomainError
 from openscore.partners.repository import PartnersRepository
 from openscore.rights import service as rights
@@ -26,7 +26,8 @@ from openscore.rights.schemas import (
     Purpose,
 )
 from openscore.web.common import (
-    checked_form,
+    Posted,
+    PostedForm,
     done_message,
     page,
     redirect,
@@ -36,7 +37,7 @@ from openscore.web.common import (
 from openscore.web.security import CsrfRejected
 from openscore.web.views import member_nav
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 LEVEL_WORDS = {
     Level.answer: "Yes or no against their own threshold",
@@ -130,14 +131,14 @@ def _problems(error: Exception) -> list[str]:
     return [str(error)]
 
 
-async def _member_form(
-    request: Request, db: DbSession
+def _member_form(
+    request: Request, db: DbSession, posted: Posted
 ) -> tuple[MemberCaller | None, FormData | None, list[str]]:
-    member = signed_in_member(request, db)
+    member = signed_in_member(request)
     if member is None:
         return None, None, []
     try:
-        return member, await checked_form(request), []
+        return member, posted.checked(), []
     except CsrfRejected as problem:
         return member, None, [str(problem)]
 
@@ -148,15 +149,16 @@ def _signin() -> Response:
 
 @router.get("/me/consents", response_class=HTMLResponse)
 def consents(request: Request, db: DbSession) -> Response:
-    member = signed_in_member(request, db)
+    member = signed_in_member(request)
     if member is None:
         return _signin()
     return _consents_page(request, db, member, [])
 
 
-async def _act(
+def _act(
     request: Request,
     db: DbSession,
+    posted: Posted,
     action: Callable[[MemberCaller, FormData], object],
     done: str,
     *,
@@ -167,7 +169,7 @@ async def _act(
     A refused action rolls back and shows the page with the problems, as 422 (or, with
     ``own_status``, as the domain error's own status).
     """
-    member, form, errors = await _member_form(request, db)
+    member, form, errors = _member_form(request, db, posted)
     if member is None:
         return _signin()
     if form is None:
@@ -182,7 +184,7 @@ async def _act(
 
 
 @router.post("/me/consents", response_class=HTMLResponse)
-async def grant(request: Request, db: DbSession) -> Response:
+def grant(request: Request, db: DbSession, posted: PostedForm) -> Response:
     def act(member: MemberCaller, form: FormData) -> None:
         wanted = GrantIn(
             partner_id=str(form.get("partner_id", "")),
@@ -192,11 +194,11 @@ async def grant(request: Request, db: DbSession) -> Response:
         )
         rights.grant(RightsRepository(db), PartnersRepository(db), member.member_id, wanted, now())
 
-    return await _act(request, db, act, "granted")
+    return _act(request, db, posted, act, "granted")
 
 
 @router.post("/me/consents/{grant_id}/narrow", response_class=HTMLResponse)
-async def narrow(grant_id: str, request: Request, db: DbSession) -> Response:
+def narrow(grant_id: str, request: Request, db: DbSession, posted: PostedForm) -> Response:
     def act(member: MemberCaller, form: FormData) -> None:
         level = str(form.get("level", ""))
         expires = str(form.get("expires_on", ""))
@@ -206,20 +208,20 @@ async def narrow(grant_id: str, request: Request, db: DbSession) -> Response:
         )
         rights.narrow(RightsRepository(db), member.member_id, grant_id, change, now())
 
-    return await _act(request, db, act, "narrowed")
+    return _act(request, db, posted, act, "narrowed")
 
 
 @router.post("/me/consents/{grant_id}/revoke", response_class=HTMLResponse)
-async def revoke(grant_id: str, request: Request, db: DbSession) -> Response:
+def revoke(grant_id: str, request: Request, db: DbSession, posted: PostedForm) -> Response:
     def act(member: MemberCaller, _form: FormData) -> None:
         rights.revoke(RightsRepository(db), member.member_id, grant_id, now())
 
-    return await _act(request, db, act, "revoked", own_status=True)
+    return _act(request, db, posted, act, "revoked", own_status=True)
 
 
 @router.get("/me/access", response_class=HTMLResponse)
 def access(request: Request, db: DbSession) -> Response:
-    member = signed_in_member(request, db)
+    member = signed_in_member(request)
     if member is None:
         return RedirectResponse("/signin?next=/me/access", 303)
     entries = rights.access_log(RightsRepository(db), member.member_id)

@@ -10,7 +10,7 @@ from openscore.accounts.repository import AccountsRepository
 from openscore.accounts.schemas import Role
 from openscore.api.deps import DbSession
 from openscore.errors import DomainError
-from openscore.web.common import checked_form, redirect, state_of
+from openscore.web.common import Posted, redirect, state_of
 from openscore.web.security import KEY_COOKIE, KEY_COOKIE_LIFETIME, CsrfRejected, seal_key
 
 
@@ -22,10 +22,12 @@ class KeySignInFailed(Exception):
         self.status = status
 
 
-async def sign_in_with_key(request: Request, db: DbSession, role: Role, then: str) -> Response:
+def sign_in_with_key(
+    request: Request, db: DbSession, posted: Posted, role: Role, then: str
+) -> Response:
     """Check the posted key is a live key of ``role`` and remember it; raises when not."""
     try:
-        form = await checked_form(request)
+        form = posted.checked()
     except CsrfRejected as problem:
         raise KeySignInFailed(str(problem), 400) from None
     key = str(form.get("api_key", "")).strip()
@@ -50,9 +52,9 @@ async def sign_in_with_key(request: Request, db: DbSession, role: Role, then: st
     return response
 
 
-async def sign_out_key(request: Request, then: str) -> Response:
+def sign_out_key(posted: Posted, then: str) -> Response:
     try:
-        await checked_form(request)
+        posted.checked()
     except CsrfRejected:
         return redirect(then)
     response = redirect(then)

@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from openscore.accounts import service as accounts
 from openscore.accounts.repository import AccountsRepository
 from openscore.accounts.secrets import sign_cookie
-from openscore.api.deps import SESSION_COOKIE, DbSession, MemberCaller, now
+from openscore.api.deps import SESSION_COOKIE, DbSession, MemberCaller, UnitOfWorkRoute, now
 from openscore.errors import NotSignedIn, TooManyRequests
 from openscore.scoring.artefact import Value
 from openscore.web import memberdata
 from openscore.web.common import (
-    checked_form,
+    PostedForm,
     page,
     redirect,
     render,
@@ -28,7 +28,7 @@ from openscore.web.records import records_view
 from openscore.web.security import CsrfRejected
 from openscore.web.views import Message, PageContext, member_nav
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 
 def _safe_next(target: str | None) -> str:
@@ -47,21 +47,21 @@ def _member_page(request: Request, member: MemberCaller, title: str, current: st
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, db: DbSession) -> Response:
-    return RedirectResponse("/me" if signed_in_member(request, db) else "/signin", 303)
+    return RedirectResponse("/me" if signed_in_member(request) else "/signin", 303)
 
 
 @router.get("/signin", response_class=HTMLResponse)
 def signin_form(request: Request, db: DbSession, next: str | None = None) -> Response:
-    if signed_in_member(request, db) is not None:
+    if signed_in_member(request) is not None:
         return RedirectResponse(_safe_next(next), 303)
     view = {"errors": [], "member_id": "", "next": _safe_next(next)}
     return render(request, "signin.html", page(request, "Sign in"), view)
 
 
 @router.post("/signin", response_class=HTMLResponse)
-async def signin(request: Request, db: DbSession) -> Response:
+def signin(request: Request, db: DbSession, posted: PostedForm) -> Response:
     try:
-        form = await checked_form(request)
+        form = posted.checked()
     except CsrfRejected as problem:
         view = {"errors": [str(problem)], "member_id": "", "next": "/me"}
         return render(request, "signin.html", page(request, "Sign in"), view, 400)
@@ -90,12 +90,12 @@ async def signin(request: Request, db: DbSession) -> Response:
 
 
 @router.post("/signout")
-async def signout(request: Request, db: DbSession) -> Response:
+def signout(request: Request, db: DbSession, posted: PostedForm) -> Response:
     try:
-        await checked_form(request)
+        posted.checked()
     except CsrfRejected:
         return redirect("/me")
-    member = signed_in_member(request, db)
+    member = signed_in_member(request)
     if member is not None:
         accounts.sign_out(AccountsRepository(db), member.token, now())
     response = redirect("/signin")
@@ -107,7 +107,7 @@ def _to_signin(request: Request) -> Response:
     return RedirectResponse(f"/signin?next={request.url.path}", 303)
 
 
-async def _dashboard(
+def _dashboard(
     request: Request,
     db: DbSession,
     member: MemberCaller,
@@ -139,32 +139,32 @@ async def _dashboard(
 
 
 @router.get("/me", response_class=HTMLResponse)
-async def dashboard(request: Request, db: DbSession) -> Response:
-    member = signed_in_member(request, db)
+def dashboard(request: Request, db: DbSession) -> Response:
+    member = signed_in_member(request)
     if member is None:
         return _to_signin(request)
-    return await _dashboard(request, db, member, None)
+    return _dashboard(request, db, member, None)
 
 
 @router.post("/me/what-if", response_class=HTMLResponse)
-async def whatif_form(request: Request, db: DbSession) -> Response:
-    member = signed_in_member(request, db)
+def whatif_form(request: Request, db: DbSession, posted: PostedForm) -> Response:
+    member = signed_in_member(request)
     if member is None:
         return _to_signin(request)
     try:
-        form = await checked_form(request)
+        form = posted.checked()
     except CsrfRejected as problem:
-        return await _dashboard(request, db, member, None, Message("error", str(problem)))
-    return await _dashboard(request, db, member, {k: str(v) for k, v in form.items()})
+        return _dashboard(request, db, member, None, Message("error", str(problem)))
+    return _dashboard(request, db, member, {k: str(v) for k, v in form.items()})
 
 
 @router.post("/me/what-if.json")
-async def whatif_json(request: Request, db: DbSession) -> Response:
-    member = signed_in_member(request, db)
+def whatif_json(request: Request, db: DbSession, posted: PostedForm) -> Response:
+    member = signed_in_member(request)
     if member is None:
         return JSONResponse({"error": "sign in again"}, status_code=401)
     try:
-        form = await checked_form(request)
+        form = posted.checked()
     except CsrfRejected as problem:
         return JSONResponse({"error": str(problem)}, status_code=403)
     data = memberdata.load(
@@ -198,7 +198,7 @@ async def whatif_json(request: Request, db: DbSession) -> Response:
 def records(
     request: Request, db: DbSession, page_number: Annotated[int, Query(alias="page")] = 1
 ) -> Response:
-    member = signed_in_member(request, db)
+    member = signed_in_member(request)
     if member is None:
         return _to_signin(request)
     view = records_view(memberdata.member_events(db, member.member_id), page_number)

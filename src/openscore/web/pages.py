@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from openscore.api.deps import UnitOfWorkRoute
 from openscore.web import auditor_pages, consent_pages, member_pages, partner_pages, static_files
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 router.include_router(static_files.router)
 router.include_router(member_pages.router)
 router.include_router(consent_pages.router)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from openscore.accounts.schemas import Role
-from openscore.api.deps import DbSession, now
+from openscore.api.deps import DbSession, UnitOfWorkRoute, now
 from openscore.attest.repository import SigningKeysRepository
 from openscore.attest.schemas import Verification
 from openscore.attest.verify import verification
@@ -28,7 +28,8 @@ from openscore.scoring.records import ScoreRecords
 from openscore.standing import service as standing
 from openscore.standing.schemas import StandingOut
 from openscore.web.common import (
-    checked_form,
+    Posted,
+    PostedForm,
     page,
     render,
     signed_in_holder,
@@ -40,7 +41,7 @@ from openscore.web.keysession import KeySignInFailed, sign_in_with_key, sign_out
 from openscore.web.security import CsrfRejected
 from openscore.web.views import NavItem
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 #: The largest event file the page accepts (the API's batch limit is 10,000 events).
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
@@ -63,13 +64,18 @@ class PartnerView:
     file_name: str = ""
 
 
-def partner_caller(request: Request, db: DbSession) -> PartnerCaller | None:
-    """The partner signed in to the pages, as the API's ``CurrentPartner`` would see it."""
-    found = signed_in_holder(request, db)
-    if found is None or found[0].role is not Role.partner:
-        return None
-    holder = found[0]
-    row = PartnersRepository(db).get(holder.holder)
+def partner_caller(request: Request) -> PartnerCaller | None:
+    """The partner signed in to the pages, as the API's ``CurrentPartner`` would see it.
+
+    Key and partner are read in one session of their own, not the page's unit of work
+    (which may then write: see ``signed_in_member``).
+    """
+    with state_of(request).sessions() as own:
+        found = signed_in_holder(request, own)
+        if found is None or found[0].role is not Role.partner:
+            return None
+        holder = found[0]
+        row = PartnersRepository(own).get(holder.holder)
     if row is None:
         return None
     return partners.partner_caller(row, holder.key_id)
@@ -89,29 +95,29 @@ def _render(request: Request, view: PartnerView, status: int = 200) -> Response:
 
 @router.get("/partner", response_class=HTMLResponse)
 def partner_home(request: Request, db: DbSession) -> Response:
-    return _render(request, PartnerView(partner_caller(request, db), PURPOSE_WORDS))
+    return _render(request, PartnerView(partner_caller(request), PURPOSE_WORDS))
 
 
 @router.post("/partner/signin", response_class=HTMLResponse)
-async def partner_signin(request: Request, db: DbSession) -> Response:
+def partner_signin(request: Request, db: DbSession, posted: PostedForm) -> Response:
     try:
-        return await sign_in_with_key(request, db, Role.partner, "/partner")
+        return sign_in_with_key(request, db, posted, Role.partner, "/partner")
     except KeySignInFailed as problem:
         view = PartnerView(None, PURPOSE_WORDS, errors=[str(problem)])
         return _render(request, view, problem.status)
 
 
 @router.post("/partner/signout")
-async def partner_signout(request: Request) -> Response:
-    return await sign_out_key(request, "/partner")
+def partner_signout(posted: PostedForm) -> Response:
+    return sign_out_key(posted, "/partner")
 
 
 @router.post("/partner/verify", response_class=HTMLResponse)
-async def verify(request: Request, db: DbSession) -> Response:
+def verify(request: Request, db: DbSession, posted: PostedForm) -> Response:
     """Anyone may verify an attestation; a signed-in partner also checks it was meant for it."""
-    view = PartnerView(partner_caller(request, db), PURPOSE_WORDS)
+    view = PartnerView(partner_caller(request), PURPOSE_WORDS)
     try:
-        form = await checked_form(request)
+        form = posted.checked()
     except CsrfRejected as problem:
         view.errors = [str(problem)]
         return _render(request, view, 400)
@@ -132,10 +138,10 @@ async def verify(request: Request, db: DbSession) -> Response:
     return _render(request, view)
 
 
-async def _partner_form(request: Request, db: DbSession) -> tuple[PartnerView, Any]:
-    view = PartnerView(partner_caller(request, db), PURPOSE_WORDS)
+def _partner_form(request: Request, db: DbSession, posted: Posted) -> tuple[PartnerView, Any]:
+    view = PartnerView(partner_caller(request), PURPOSE_WORDS)
     try:
-        form = await checked_form(request)
+        form = posted.checked()
     except CsrfRejected as problem:
         view.errors = [str(problem)]
         return view, None
@@ -146,8 +152,8 @@ async def _partner_form(request: Request, db: DbSession) -> tuple[PartnerView, A
 
 
 @router.post("/partner/standing", response_class=HTMLResponse)
-async def ask_standing(request: Request, db: DbSession) -> Response:
-    view, form = await _partner_form(request, db)
+def ask_standing(request: Request, db: DbSession, posted: PostedForm) -> Response:
+    view, form = _partner_form(request, db, posted)
     if form is None or view.partner is None:
         return _render(request, view, 401 if view.partner is None else 400)
     view.pseudonym = str(form.get("pseudonym", "")).strip()
@@ -176,8 +182,8 @@ async def ask_standing(request: Request, db: DbSession) -> Response:
 
 
 @router.post("/partner/events", response_class=HTMLResponse)
-async def post_events(request: Request, db: DbSession) -> Response:
-    view, form = await _partner_form(request, db)
+def post_events(request: Request, db: DbSession, posted: PostedForm) -> Response:
+    view, form = _partner_form(request, db, posted)
     if form is None or view.partner is None:
         return _render(request, view, 401 if view.partner is None else 400)
     upload = form.get("events")
@@ -188,7 +194,7 @@ async def post_events(request: Request, db: DbSession) -> Response:
     if Scope.events_write not in view.partner.scopes:
         view.errors = ["Your keys do not carry the scope 'events:write'."]
         return _render(request, view, 403)
-    data = await upload.read(MAX_UPLOAD_BYTES + 1)
+    data = upload.file.read(MAX_UPLOAD_BYTES + 1)
     try:
         if len(data) > MAX_UPLOAD_BYTES:
             raise EventFileError([LineError(None, None, "the file is larger than 8 MiB")])

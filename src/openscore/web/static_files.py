@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from openscore.api.deps import UnitOfWorkRoute
 from openscore.web.templating import static_file, static_version
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 #: Versioned URLs never change content, so browsers may keep them for a year.
 IMMUTABLE = "public, max-age=31536000, immutable"
