@@ -214,3 +214,41 @@ class TestFeaturesHash:
     def test_a_changed_value_changes_the_hash(self) -> None:
         assert features_hash({"open_loans": 1}) != features_hash({"open_loans": 2})
         assert features_hash({"open_loans": 1}) != features_hash({"open_loans": None})
+
+
+def test_latest_scores_of_many_members_agree_with_latest_of_each(engine: Engine) -> None:
+    """The partner's batched read picks each member's newest record as ``latest`` does:
+    latest ``as_of``, then latest computed, then latest id (ties on both included)."""
+    computed = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    later = AS_OF + dt.timedelta(days=1)
+    with Session(engine) as session:
+        records = ScoreRecords(session)
+        records.add(record("m-older-as-of", score=500), computed_at=computed)
+        records.add(record("m-older-as-of", as_of=later, score=510), computed_at=computed)
+        records.add(record("m-older-as-of", score=520), computed_at=computed)
+        records.add(record("m-computed-later", score=600), computed_at=computed)
+        records.add(
+            record("m-computed-later", score=610), computed_at=computed + dt.timedelta(seconds=1)
+        )
+        records.add(record("m-computed-later", score=620), computed_at=computed)
+        records.add(record("m-same-instants", score=700, band="fair"), computed_at=computed)
+        records.add(record("m-same-instants", score=710, band="good"), computed_at=computed)
+        session.commit()
+    members = ["m-older-as-of", "m-computed-later", "m-same-instants", "m-no-records"]
+    with Session(engine) as session:
+        records = ScoreRecords(session)
+        found = records.latest_scores_of(members)
+        one = records.latest_scores_of(["m-same-instants"])
+        expected = {m: records.latest(m) for m in members}
+    assert {m: f.score for m, f in found.items()} == {
+        "m-older-as-of": 510,
+        "m-computed-later": 610,
+        "m-same-instants": 710,
+    }
+    for member, latest in expected.items():
+        if latest is None:
+            assert member not in found
+            continue
+        got = found[member]
+        assert (got.score, got.band, got.as_of) == (latest.score, latest.band, latest.as_of)
+    assert one["m-same-instants"] == found["m-same-instants"]

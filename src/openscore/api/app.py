@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from openscore.accounts.endpoints import router as accounts_router
 from openscore.accounts.secrets import cookie_key
-from openscore.api.deps import ServiceState
+from openscore.api.deps import ServiceState, partner_key_cache
 from openscore.api.problems import install_problem_handlers
 from openscore.api.ratelimit import RateLimits
 from openscore.attest import service as attest
@@ -28,6 +28,7 @@ from openscore.rights.endpoints import router as rights_router
 from openscore.scoring import registry
 from openscore.scoring.artefact import ScorecardArtefact
 from openscore.standing.backlog import RescoringBacklog
+from openscore.standing.desk import StandingDesk
 from openscore.standing.endpoints import router as standing_router
 from openscore.standing.rescoring import ChampionLoader, Rescorer
 from openscore.web.pages import router as pages_router
@@ -89,7 +90,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.service.desk.close()
         app.state.service.backlog.close()
+        app.state.service.rescorer.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -99,11 +102,12 @@ def create_app(
     )
     rescorer = Rescorer(champion or registry_champion(settings))
     writers = threading.Lock()
+    key_ring = KeyRing(settings.personal_data_key)
     app.state.service = ServiceState(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        key_ring=KeyRing(settings.personal_data_key),
+        key_ring=key_ring,
         limits=RateLimits(
             {
                 "sign_in": settings.rate_limit_sign_in,
@@ -115,6 +119,8 @@ def create_app(
         cookie_key=cookie_key(settings.personal_data_key),
         writers=writers,
         backlog=RescoringBacklog(sessions, writers, rescorer),
+        desk=StandingDesk(sessions, writers, key_ring),
+        partner_keys=partner_key_cache(),
     )
     install_problem_handlers(app)
     for router in (

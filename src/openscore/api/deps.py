@@ -12,10 +12,14 @@ import datetime as dt
 import functools
 import inspect
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
+from cachetools import TTLCache
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
@@ -24,19 +28,30 @@ from sqlalchemy.orm import Session, sessionmaker
 from openscore.accounts import service as accounts
 from openscore.accounts.repository import AccountsRepository
 from openscore.accounts.schemas import KeyHolder, Role
-from openscore.accounts.secrets import unsign_cookie
+from openscore.accounts.secrets import secret_hash, unsign_cookie
 from openscore.api.ratelimit import RateLimits
 from openscore.attest.service import KeyRing
 from openscore.config import Settings
-from openscore.db.dialect import WRITERS, release_write_lock
+from openscore.db.dialect import HOLDING, WRITERS, abandon_unit_of_work, finish_unit_of_work
 from openscore.errors import Forbidden, NotSignedIn
 from openscore.partners.repository import PartnersRepository
 from openscore.partners.schemas import PartnerCaller, Scope
 from openscore.partners.service import partner_caller
 from openscore.standing.backlog import RescoringBacklog
+from openscore.standing.desk import StandingDesk
 from openscore.standing.rescoring import Rescorer
 
 SESSION_COOKIE = "openscore_session"
+#: Seconds a partner's API key, once found live, is trusted without reading the store: a key
+#: revoked, or a partner changed, reaches a running service within this long.
+PARTNER_KEY_TTL = 5.0
+
+
+def partner_key_cache(
+    timer: Callable[[], float] = time.monotonic,
+) -> TTLCache[str, PartnerCaller]:
+    """Live partner keys by their hash, each for ``PARTNER_KEY_TTL`` seconds of ``timer``."""
+    return TTLCache(maxsize=10_000, ttl=PARTNER_KEY_TTL, timer=timer)
 
 
 @dataclass
@@ -52,6 +67,8 @@ class ServiceState:
     cookie_key: bytes
     writers: threading.Lock
     backlog: RescoringBacklog
+    desk: StandingDesk
+    partner_keys: TTLCache[str, PartnerCaller]
 
 
 async def get_state(request: Request) -> ServiceState:
@@ -64,37 +81,40 @@ async def get_state(request: Request) -> ServiceState:
 State = Annotated[ServiceState, Depends(get_state)]
 
 
-def finish_unit_of_work(session: Session) -> None:
-    """Commit the request's unit of work and let the next writer of this process in."""
-    try:
-        session.commit()
-    finally:
-        release_write_lock(session)
-
-
-def abandon_unit_of_work(session: Session) -> None:
-    """Roll the request's unit of work back and let the next writer of this process in."""
-    try:
-        session.rollback()
-    finally:
-        release_write_lock(session)
-
-
-def get_session(state: State) -> Iterator[Session]:
+async def get_session(state: State) -> AsyncIterator[Session]:
     """The request's unit of work: committed when the endpoint returns, else rolled back.
 
-    Plain endpoints finish it in their own thread, before FastAPI validates the response
-    (``UnitOfWorkRoute``); what is left here is for a unit of work that is still open, so a
-    caller never hears "done" about something that did not commit.
+    Plain endpoints commit or roll it back in their own thread, before FastAPI validates the
+    response (``UnitOfWorkRoute``), so a caller never hears "done" about something that did
+    not commit. A coroutine: making a session does no I/O, and on the way out there is
+    nothing left but to close it, so neither needs a hop to the thread pool and back. A unit
+    of work still open on the way out (no endpoint leaves one) is finished in a thread.
     """
-    with state.sessions() as session:
-        session.info[WRITERS] = state.writers
-        try:
-            yield session
-        except BaseException:
-            abandon_unit_of_work(session)
-            raise
-        finish_unit_of_work(session)
+    session = state.sessions()
+    session.info[WRITERS] = state.writers
+    try:
+        yield session
+    except BaseException:
+        if _still_open(session):
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(abandon_unit_of_work, session, limiter=_own())
+        raise
+    else:
+        if _still_open(session):
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(finish_unit_of_work, session, limiter=_own())
+    finally:
+        session.close()
+
+
+def _still_open(session: Session) -> bool:
+    return session.in_transaction() or bool(session.info.get(HOLDING))
+
+
+def _own() -> anyio.CapacityLimiter:
+    # Not the pool's limiter: the unit of work may hold the write lock, and its waiters may
+    # hold every thread of the pool (see UnitOfWorkRoute).
+    return anyio.CapacityLimiter(1)
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
@@ -207,7 +227,26 @@ def current_member(request: Request, state: State) -> MemberCaller:
     return MemberCaller(member_id=member_id, token=token)
 
 
-def current_partner(request: Request, state: State) -> PartnerCaller:
+async def current_partner(request: Request, state: State) -> PartnerCaller:
+    """The partner whose API key this is, trusted for ``PARTNER_KEY_TTL`` once read.
+
+    A coroutine: a key read in the last few seconds is answered from memory on the event
+    loop, without the hop to the thread pool and the two reads that finding it costs (most
+    of a standing query's work at 32 clients). Only live partner keys are remembered, by
+    their hash; any other credential is read from the store every time.
+    """
+    token = bearer_token(request)
+    known = secret_hash(token) if token is not None else None
+    caller = state.partner_keys.get(known) if known is not None else None
+    if caller is None:
+        caller = await anyio.to_thread.run_sync(_read_partner, request, state)
+        if known is not None:
+            state.partner_keys[known] = caller
+    state.limits.check("partner", caller.partner_id)
+    return caller
+
+
+def _read_partner(request: Request, state: ServiceState) -> PartnerCaller:
     # The key and its partner in one read session, so both are read from one snapshot.
     with state.sessions() as db:
         holder = _key_holder(request, db)
@@ -216,7 +255,6 @@ def current_partner(request: Request, state: State) -> PartnerCaller:
         row = PartnersRepository(db).get(holder.holder)
     if row is None:
         raise NotSignedIn("the API key's partner no longer exists")
-    state.limits.check("partner", row.partner_id)
     return partner_caller(row, holder.key_id)
 
 

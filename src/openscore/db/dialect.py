@@ -44,3 +44,19 @@ def release_write_lock(session: Session) -> None:
     """Let the next writer of this process in (after the session committed or rolled back)."""
     if session.info.pop(HOLDING, False):
         session.info[WRITERS].release()
+
+
+def finish_unit_of_work(session: Session) -> None:
+    """Commit the request's unit of work and let the next writer of this process in."""
+    try:
+        session.commit()
+    finally:
+        release_write_lock(session)
+
+
+def abandon_unit_of_work(session: Session) -> None:
+    """Roll the request's unit of work back and let the next writer of this process in."""
+    try:
+        session.rollback()
+    finally:
+        release_write_lock(session)

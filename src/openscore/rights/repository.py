@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, select, update
+from sqlalchemy import Row, Table, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from openscore.db.tables import AccessLogEntry, ConsentGrant, Pseudonym
@@ -95,6 +95,35 @@ class RightsRepository:
         )
         return self.session.execute(query).first()
 
+    def active_grants(
+        self, wanted: Iterable[tuple[str, str, str]], now: dt.datetime
+    ) -> dict[tuple[str, str, str], Row[Any]]:
+        """``(member_id, partner_id, purpose) → `` the live grant (the latest granted), for
+        those of ``wanted`` that have one, locked against change as ``active_grant``'s."""
+        keys = sorted(set(wanted))
+        found: dict[tuple[str, str, str], Row[Any]] = {}
+        for start in range(0, len(keys), 1_000):
+            query = (
+                select(grants)
+                .where(
+                    tuple_(grants.c.member_id, grants.c.partner_id, grants.c.purpose).in_(
+                        keys[start : start + 1_000]
+                    ),
+                    grants.c.revoked_at.is_(None),
+                    grants.c.expires_at > now,
+                )
+                .with_for_update(read=True)
+            )
+            for row in self.session.execute(query):
+                key = (row.member_id, row.partner_id, row.purpose)
+                known = found.get(key)
+                if known is None or (row.granted_at, row.grant_id) > (
+                    known.granted_at,
+                    known.grant_id,
+                ):
+                    found[key] = row
+        return found
+
     def change_grant(self, grant_id: str, **values: Any) -> None:
         self.session.execute(update(grants).where(grants.c.grant_id == grant_id).values(**values))
 
@@ -102,6 +131,11 @@ class RightsRepository:
 
     def log_access(self, **values: Any) -> None:
         self.session.execute(access_log.insert().values(**values))
+
+    def log_accesses(self, entries: list[dict[str, Any]]) -> None:
+        """Several access-log entries in one statement (executemany)."""
+        if entries:
+            self.session.execute(access_log.insert(), entries)
 
     def access_log(self, member_id: str | None, limit: int) -> list[Row[Any]]:
         query = select(access_log)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from openscore.db.dialect import claim_write_lock
-from openscore.errors import Conflict, ConsentRequired, Invalid, NotFound
+from openscore.errors import Conflict, ConsentRequired, DomainError, Invalid, NotFound
 from openscore.partners.repository import PartnersRepository
 from openscore.rights.repository import RightsRepository
 from openscore.rights.schemas import (
@@ -172,36 +173,87 @@ def authorise(
     A pseudonym not issued to the partner is "not found", the same as one never issued:
     a partner cannot learn that a member exists from another partner's pseudonym.
     """
-    member_id = repository.members_by_pseudonym(partner_id, [pseudonym]).get(pseudonym)
-    if member_id is None:
-        raise NotFound("no member is known to you by this pseudonym")
-    row = repository.active_grant(member_id, partner_id, purpose.value, now)
-    if row is None:
-        raise ConsentRequired(
-            f"the member has no active consent for you to read their standing for {purpose.value}"
+    (found,) = authorise_many(repository, [(partner_id, pseudonym, purpose)], now)
+    if isinstance(found, DomainError):
+        raise found
+    return found
+
+
+def authorise_many(
+    repository: RightsRepository,
+    asked: Sequence[tuple[str, str, Purpose]],
+    now: dt.datetime,
+) -> list[Authorisation | DomainError]:
+    """``authorise`` for several ``(partner_id, pseudonym, purpose)`` reads at once: for
+    each, its authorisation or the refusal ``authorise`` would raise (not raised)."""
+    by_partner: dict[str, set[str]] = {}
+    for partner_id, pseudonym, _ in asked:
+        by_partner.setdefault(partner_id, set()).add(pseudonym)
+    members = {
+        (partner_id, name): member_id
+        for partner_id, names in by_partner.items()
+        for name, member_id in repository.members_by_pseudonym(partner_id, names).items()
+    }
+    wanted = [
+        (members[(partner_id, name)], partner_id, purpose.value)
+        for partner_id, name, purpose in asked
+        if (partner_id, name) in members
+    ]
+    live = repository.active_grants(wanted, now)
+    found: list[Authorisation | DomainError] = []
+    for partner_id, pseudonym, purpose in asked:
+        member_id = members.get((partner_id, pseudonym))
+        if member_id is None:
+            found.append(NotFound("no member is known to you by this pseudonym"))
+            continue
+        row = live.get((member_id, partner_id, purpose.value))
+        if row is None:
+            found.append(
+                ConsentRequired(
+                    "the member has no active consent for you to read their standing for "
+                    f"{purpose.value}"
+                )
+            )
+            continue
+        found.append(
+            Authorisation(
+                member_id=member_id,
+                partner_id=partner_id,
+                grant_id=row.grant_id,
+                purpose=purpose,
+                level=Level(row.level),
+                pseudonym=pseudonym,
+            )
         )
-    return Authorisation(
-        member_id=member_id,
-        partner_id=partner_id,
-        grant_id=row.grant_id,
-        purpose=purpose,
-        level=Level(row.level),
-        pseudonym=pseudonym,
-    )
+    return found
 
 
 def record_access(
     repository: RightsRepository, authorisation: Authorisation, answered: str, now: dt.datetime
 ) -> None:
     """Write the access-log entry of an authorised read (in the read's own transaction)."""
-    repository.log_access(
-        member_id=authorisation.member_id,
-        partner_id=authorisation.partner_id,
-        grant_id=authorisation.grant_id,
-        purpose=authorisation.purpose.value,
-        level=authorisation.level.value,
-        answered=answered[:120],
-        asked_at=now,
+    record_accesses(repository, [(authorisation, answered)], now)
+
+
+def record_accesses(
+    repository: RightsRepository,
+    reads: Sequence[tuple[Authorisation, str]],
+    now: dt.datetime,
+) -> None:
+    """Write the access-log entries of authorised reads (in the reads' own transaction)."""
+    repository.log_accesses(
+        [
+            {
+                "member_id": authorisation.member_id,
+                "partner_id": authorisation.partner_id,
+                "grant_id": authorisation.grant_id,
+                "purpose": authorisation.purpose.value,
+                "level": authorisation.level.value,
+                "answered": answered[:120],
+                "asked_at": now,
+            }
+            for authorisation, answered in reads
+        ]
     )
 
 

@@ -12,11 +12,12 @@ import datetime as dt
 import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Connection, RowMapping, Table, select
+from sqlalchemy import Connection, RowMapping, Table, select, union_all
 from sqlalchemy.orm import Session
 
 from openscore.db.tables import ScoreRecord
@@ -24,6 +25,8 @@ from openscore.db.types import to_micros
 from openscore.features.catalogue import features_by_name
 
 scores = cast(Table, ScoreRecord.__table__)
+#: A member's records, newest first: latest ``as_of``, then latest computed, then latest id.
+_NEWEST_FIRST = (scores.c.as_of.desc(), scores.c.computed_at.desc(), scores.c.score_id.desc())
 
 #: Columns written by a bulk insert, in order (``score_id`` is the store's).
 INSERT_COLUMNS = (
@@ -90,6 +93,15 @@ class ScoreRecordIn(BaseModel):
         return value.astimezone(dt.UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class LatestScore:
+    """A member's newest score, band and ``as_of``: what a partner may be told of it."""
+
+    score: int
+    band: str
+    as_of: dt.datetime
+
+
 class ScoreRecordOut(ScoreRecordIn):
     """A stored score record."""
 
@@ -150,12 +162,38 @@ class ScoreRecords:
         found = self.history(member_id, limit=1)
         return found[0] if found else None
 
+    def latest_scores_of(self, member_ids: Iterable[str]) -> dict[str, LatestScore]:
+        """``member_id → `` score, band and ``as_of`` of the newest record (as ``latest``),
+        for those of ``member_ids`` with one: what a partner's answer needs, without the
+        reasons and their evidence. One statement: each member's newest record id, found
+        through the (member, as_of) index, then those records' three columns."""
+        wanted = sorted(set(member_ids))
+        found: dict[str, LatestScore] = {}
+        for start in range(0, len(wanted), 500):
+            newest = [
+                select(
+                    select(scores.c.score_id)
+                    .where(scores.c.member_id == member_id)
+                    .order_by(*_NEWEST_FIRST)
+                    .limit(1)
+                    .scalar_subquery()
+                )
+                for member_id in wanted[start : start + 500]
+            ]
+            ids = newest[0] if len(newest) == 1 else union_all(*newest)
+            query = select(scores.c.member_id, scores.c.score, scores.c.band, scores.c.as_of).where(
+                scores.c.score_id.in_(ids)
+            )
+            for member_id, score, band, as_of in self._connection.execute(query):
+                found[member_id] = LatestScore(score=score, band=band, as_of=as_of)
+        return found
+
     def history(self, member_id: str, limit: int = 100) -> list[ScoreRecordOut]:
         """The member's records, newest first (by ``as_of``, then computed, then id)."""
         query = (
             select(scores)
             .where(scores.c.member_id == member_id)
-            .order_by(scores.c.as_of.desc(), scores.c.computed_at.desc(), scores.c.score_id.desc())
+            .order_by(*_NEWEST_FIRST)
             .limit(limit)
         )
         return [_out(row._mapping) for row in self._connection.execute(query)]

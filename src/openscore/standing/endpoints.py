@@ -16,14 +16,19 @@ from openscore.api.deps import (
     require_scope,
 )
 from openscore.api.problems import problem_responses
-from openscore.attest.repository import SigningKeysRepository
 from openscore.partners.schemas import Scope
-from openscore.rights.repository import RightsRepository
 from openscore.rights.schemas import Purpose
 from openscore.scoring.records import ScoreRecords
 from openscore.standing import service
 from openscore.standing.repository import StandingRepository
-from openscore.standing.schemas import ScoreHistory, ScoreOut, StandingOut, WhatIfIn, WhatIfOut
+from openscore.standing.schemas import (
+    ScoreHistory,
+    ScoreOut,
+    StandingOut,
+    StandingQuery,
+    WhatIfIn,
+    WhatIfOut,
+)
 
 router = APIRouter(tags=["standing"], route_class=UnitOfWorkRoute)
 
@@ -51,25 +56,17 @@ def my_what_if(body: WhatIfIn, member: CurrentMember, db: DbSession, state: Stat
 
 
 @router.get("/v1/standing/{pseudonym}", responses=problem_responses(401, 403, 404, 422, 429))
-def partner_standing(
+async def partner_standing(
     pseudonym: Annotated[str, Path(pattern=r"^psn_[A-Za-z0-9_\-]{1,60}$")],
     purpose: Purpose,
     partner: CurrentPartner,
-    db: DbSession,
     state: State,
 ) -> StandingOut:
     """A member's standing as their consent grant allows, with a signed attestation.
 
-    Logged in the member's access log in the same transaction.
+    Logged in the member's access log in the same transaction, committed before the answer.
     """
     require_scope(partner, Scope.standing_read)
-    return service.partner_standing(
-        RightsRepository(db),
-        ScoreRecords(db),
-        state.key_ring,
-        SigningKeysRepository(db),
-        partner,
-        pseudonym,
-        purpose,
-        now(),
-    )
+    # A coroutine with no unit of work of its own: the desk answers queries in batches, one
+    # transaction each (openscore.standing.desk).
+    return await state.desk.ask(StandingQuery(partner, pseudonym, purpose))

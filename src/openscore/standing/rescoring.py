@@ -40,6 +40,7 @@ class Rescorer:
         self._loaded = -1e18
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._made: list[tuple[OnlineFeatures, EvidenceFinder]] = []
 
     def champion(self) -> ScorecardArtefact | None:
         if time.monotonic() - self._loaded >= CHAMPION_RELOAD_SECONDS:
@@ -55,7 +56,24 @@ class Rescorer:
         if engines is None:
             engines = (OnlineFeatures(), EvidenceFinder())
             self._local.engines = engines
+            with self._lock:
+                self._made.append(engines)
         return engines
+
+    def close(self) -> None:
+        """Close every thread's DuckDB connections (the service calls it as it stops).
+
+        The threads of FastAPI's pool outlive the app; DuckDB connections left in them are
+        destroyed only as the interpreter exits, and DuckDB can then abort the process
+        ("terminate called without an active exception"). Threads that rescore after this
+        open new ones.
+        """
+        with self._lock:
+            made, self._made = self._made, []
+            self._local = threading.local()
+        for features, evidence in made:
+            features.close()
+            evidence.close()
 
     def features(
         self, repository: StandingRepository, member_id: str, as_of: dt.datetime

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from openscore.attest.schemas import Standing
+from openscore.partners.schemas import PartnerCaller
 from openscore.rights.schemas import Level, Purpose
 from openscore.scoring.records import Reason, SubScore
 
@@ -53,6 +55,15 @@ class WhatIfOut(BaseModel):
     score_after: int
     band_after: str
     changes: list[FeatureChange]
+
+
+@dataclass(frozen=True, slots=True)
+class StandingQuery:
+    """One partner's question about one member's standing, as the endpoint received it."""
+
+    partner: PartnerCaller
+    pseudonym: str
+    purpose: Purpose
 
 
 class StandingOut(BaseModel):

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 
 from openscore.attest.repository import SigningKeysRepository
 from openscore.attest.schemas import Standing
 from openscore.attest.service import KeyRing
 from openscore.db.dialect import claim_write_lock
-from openscore.errors import Conflict, Invalid, NotFound
+from openscore.errors import Conflict, DomainError, Invalid, NotFound
 from openscore.partners.schemas import PartnerCaller
 from openscore.rights import service as rights
 from openscore.rights.repository import RightsRepository
-from openscore.rights.schemas import Level, Purpose
-from openscore.scoring.records import ScoreRecordOut, ScoreRecords
+from openscore.rights.schemas import Authorisation, Level, Purpose
+from openscore.scoring.records import LatestScore, ScoreRecords
 from openscore.scoring.whatif import WhatIfError, whatif
 from openscore.standing.repository import StandingRepository
 from openscore.standing.rescoring import Rescorer
@@ -28,6 +29,7 @@ from openscore.standing.schemas import (
     ScoreHistory,
     ScoreOut,
     StandingOut,
+    StandingQuery,
     WhatIfIn,
     WhatIfOut,
     score_out,
@@ -86,7 +88,7 @@ def own_what_if(
     )
 
 
-def _standing(level: Level, record: ScoreRecordOut, threshold: int) -> tuple[Standing, str]:
+def _standing(level: Level, record: LatestScore, threshold: int) -> tuple[Standing, str]:
     """What a level reveals of a record, and the same in words for the access log."""
     if level is Level.score:
         return Standing(level="score", score=record.score), f"score {record.score}"
@@ -108,31 +110,74 @@ def partner_standing(
     now: dt.datetime,
 ) -> StandingOut:
     """Authorise by the grant, answer at its level, sign it, and log it (one transaction)."""
-    claim_write_lock(rights_repository.session)
-    authorisation = rights.authorise(rights_repository, partner.partner_id, pseudonym, purpose, now)
-    record = records.latest(authorisation.member_id)
-    if record is None:
-        rights.record_access(rights_repository, authorisation, "no score yet", now)
-        return StandingOut(
-            pseudonym=pseudonym, purpose=purpose, level=authorisation.level, standing=None
-        )
-    standing, answered = _standing(authorisation.level, record, partner.threshold)
-    attestation = key_ring.sign(
+    (outcome,) = partner_standings(
+        rights_repository,
+        records,
+        key_ring,
         keys,
-        pseudonym=pseudonym,
-        partner_id=partner.partner_id,
-        purpose=purpose.value,
-        as_of=record.as_of,
-        standing=standing,
-        now=now,
+        [StandingQuery(partner, pseudonym, purpose)],
+        now,
     )
-    rights.record_access(rights_repository, authorisation, answered, now)
-    return StandingOut(
-        pseudonym=pseudonym,
-        purpose=purpose,
-        level=authorisation.level,
-        standing=standing,
-        as_of=record.as_of,
-        attestation=attestation.token,
-        attestation_expires_at=attestation.expires_at,
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+def partner_standings(
+    rights_repository: RightsRepository,
+    records: ScoreRecords,
+    key_ring: KeyRing,
+    keys: SigningKeysRepository,
+    queries: Sequence[StandingQuery],
+    now: dt.datetime,
+) -> list[StandingOut | DomainError]:
+    """``partner_standing`` for several queries in the caller's one transaction: for each,
+    its answer (logged) or its refusal (nothing written for it, and not raised)."""
+    claim_write_lock(rights_repository.session)
+    asked = [(q.partner.partner_id, q.pseudonym, q.purpose) for q in queries]
+    authorisations = rights.authorise_many(rights_repository, asked, now)
+    latest = records.latest_scores_of(
+        a.member_id for a in authorisations if isinstance(a, Authorisation)
     )
+    outcomes: list[StandingOut | DomainError] = []
+    reads: list[tuple[Authorisation, str]] = []
+    for query, authorisation in zip(queries, authorisations, strict=True):
+        if isinstance(authorisation, DomainError):
+            outcomes.append(authorisation)
+            continue
+        record = latest.get(authorisation.member_id)
+        if record is None:
+            reads.append((authorisation, "no score yet"))
+            outcomes.append(
+                StandingOut(
+                    pseudonym=query.pseudonym,
+                    purpose=query.purpose,
+                    level=authorisation.level,
+                    standing=None,
+                )
+            )
+            continue
+        standing, answered = _standing(authorisation.level, record, query.partner.threshold)
+        attestation = key_ring.sign(
+            keys,
+            pseudonym=query.pseudonym,
+            partner_id=query.partner.partner_id,
+            purpose=query.purpose.value,
+            as_of=record.as_of,
+            standing=standing,
+            now=now,
+        )
+        reads.append((authorisation, answered))
+        outcomes.append(
+            StandingOut(
+                pseudonym=query.pseudonym,
+                purpose=query.purpose,
+                level=authorisation.level,
+                standing=standing,
+                as_of=record.as_of,
+                attestation=attestation.token,
+                attestation_expires_at=attestation.expires_at,
+            )
+        )
+    rights.record_accesses(rights_repository, reads, now)
+    return outcomes
