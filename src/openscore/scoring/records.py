@@ -17,8 +17,8 @@ from typing import Any, cast
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Connection, RowMapping, Table, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import ARRAY, Connection, RowMapping, String, Table, bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
 from openscore.db.tables import ScoreRecord
 from openscore.db.types import to_micros
@@ -165,28 +165,37 @@ class ScoreRecords:
     def latest_scores_of(self, member_ids: Iterable[str]) -> dict[str, LatestScore]:
         """``member_id → `` score, band and ``as_of`` of the newest record (as ``latest``),
         for those of ``member_ids`` with one: what a partner's answer needs, without the
-        reasons and their evidence. One statement: each member's newest record id, found
-        through the (member, as_of) index, then those records' three columns."""
+        reasons and their evidence.
+
+        One statement of one shape whatever the number of members (so compiled once): the
+        members go as one parameter (a JSON array read by ``json_each`` on SQLite, an array
+        unnested on PostgreSQL), and each one's newest record id is found through the
+        (member, as_of) index.
+        """
         wanted = sorted(set(member_ids))
-        found: dict[str, LatestScore] = {}
-        for start in range(0, len(wanted), 500):
-            newest = [
-                select(
-                    select(scores.c.score_id)
-                    .where(scores.c.member_id == member_id)
-                    .order_by(*_NEWEST_FIRST)
-                    .limit(1)
-                    .scalar_subquery()
-                )
-                for member_id in wanted[start : start + 500]
-            ]
-            ids = newest[0] if len(newest) == 1 else union_all(*newest)
-            query = select(scores.c.member_id, scores.c.score, scores.c.band, scores.c.as_of).where(
-                scores.c.score_id.in_(ids)
-            )
-            for member_id, score, band, as_of in self._connection.execute(query):
-                found[member_id] = LatestScore(score=score, band=band, as_of=as_of)
-        return found
+        if not wanted:
+            return {}
+        if self._connection.dialect.name == "sqlite":
+            members = func.json_each(orjson.dumps(wanted).decode()).table_valued("value")
+        else:
+            # PostgreSQL names an unnested column only through a column alias list.
+            array = bindparam("members", wanted, type_=ARRAY(String))
+            members = func.unnest(array).table_valued("value").render_derived(name="wanted")
+        newest = aliased(scores, name="newest")
+        newest_id = (
+            select(newest.c.score_id)
+            .where(newest.c.member_id == members.c.value)
+            .order_by(newest.c.as_of.desc(), newest.c.computed_at.desc(), newest.c.score_id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = select(scores.c.member_id, scores.c.score, scores.c.band, scores.c.as_of).join_from(
+            members, scores, scores.c.score_id == newest_id
+        )
+        return {
+            member_id: LatestScore(score=score, band=band, as_of=as_of)
+            for member_id, score, band, as_of in self._connection.execute(query)
+        }
 
     def history(self, member_id: str, limit: int = 100) -> list[ScoreRecordOut]:
         """The member's records, newest first (by ``as_of``, then computed, then id)."""

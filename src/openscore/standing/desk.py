@@ -116,6 +116,9 @@ class StandingDesk:
         self._worker = None
 
     def _ensure_worker(self) -> None:
+        worker = self._worker
+        if worker is not None and worker.is_alive():  # every query but the first
+            return
         with self._start:
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(
@@ -143,8 +146,12 @@ class StandingDesk:
                 outcomes = self.answer([w.query for w in batch], dt.datetime.now(dt.UTC))
             except BaseException as error:  # the thread goes on answering the next batch
                 outcomes = [_failed(error) for _ in batch]
+            # One wake-up of each event loop for the whole batch, not one per query.
+            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Waiting, Outcome]]] = {}
             for waiting, outcome in zip(batch, outcomes, strict=True):
-                waiting.loop.call_soon_threadsafe(_settle, waiting.future, outcome)
+                by_loop.setdefault(waiting.loop, []).append((waiting, outcome))
+            for loop, settled in by_loop.items():
+                loop.call_soon_threadsafe(_settle_all, settled)
 
 
 def _failed(error: BaseException) -> BaseException:
@@ -154,10 +161,12 @@ def _failed(error: BaseException) -> BaseException:
     return failure
 
 
-def _settle(future: asyncio.Future[StandingOut], outcome: Outcome) -> None:
-    if future.done():  # the caller went away; its query was still answered and logged
-        return
-    if isinstance(outcome, BaseException):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
+def _settle_all(settled: list[tuple[_Waiting, Outcome]]) -> None:
+    for waiting, outcome in settled:
+        future = waiting.future
+        if future.done():  # the caller went away; its query was still answered and logged
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
