@@ -11,7 +11,8 @@ Prints three figures:
   rescored in the background after the commit, and how fast that drains is printed too.
 
 Usage: ``.venv/bin/python bench/service.py [--members 1000] [--seconds 10]``. Everything is
-made in a temporary data directory (city, ledger, champion model, partner, consents). The
+made in a temporary data directory (city, ledger, champion model, every member scored as of
+the end of last month, partner, consents: every standing answer is a signed score). The
 concurrent load comes from Debian's ``wrk`` when it is installed (a Python client costs a
 core at a few hundred requests a second, which on two cores hides the server's own limit),
 else from httpx.
@@ -63,6 +64,8 @@ def prepare(data_dir: Path, members: int) -> tuple[str, list[str], set[str]]:
     from openscore.rights import service as rights
     from openscore.rights.repository import RightsRepository
     from openscore.rights.schemas import GrantIn, Purpose
+    from openscore.scoring import registry
+    from openscore.scoring.batch import run_batch
     from openscore.scoring.cityset import city_training_set
     from openscore.scoring.registry import models_dir
     from openscore.scoring.training import train_and_register
@@ -80,6 +83,18 @@ def prepare(data_dir: Path, members: int) -> tuple[str, list[str], set[str]]:
     start = _first_of_month(12)
     as_of = dt.datetime(start.year, start.month, 1, tzinfo=dt.UTC) - dt.timedelta(microseconds=1)
     train_and_register(city_training_set(as_of, 12, city), directory=models_dir(settings))
+    # Every member scored as of the end of last month, as a running platform's would be, so
+    # that partners' standing queries are answered with a signed score, not "no score yet".
+    champion = registry.champion(models_dir(settings))
+    assert champion is not None
+    last_month_end = dt.datetime(*_first_of_month(0).timetuple()[:3], tzinfo=dt.UTC)
+    run_batch(
+        champion,
+        last_month_end - dt.timedelta(microseconds=1),
+        store=engine,
+        lake=city,
+        data_dir=data_dir,
+    )
     now = dt.datetime.now(dt.UTC)
     with sessionmaker(engine).begin() as session:
         _, key = partners.add_partner(
