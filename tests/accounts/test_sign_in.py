@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import sessionmaker
 
-from openscore.accounts.repository import credentials, sessions
+from openscore.accounts import service as accounts
+from openscore.accounts.repository import AccountsRepository, credentials, sessions
 from openscore.accounts.secrets import secret_hash
-from openscore.api.deps import SESSION_COOKIE
+from openscore.api.deps import SESSION_COOKIE, now
 from tests.api.world import MEMBER, PASSWORD, build_world
 
 
@@ -70,3 +72,45 @@ def test_sign_in_is_rate_limited(engine: Engine, tmp_path: Path) -> None:
         for _ in range(3)
     ]
     assert statuses == [401, 401, 429]
+
+
+def test_the_password_is_checked_without_holding_the_write_lock(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """argon2 takes tens of milliseconds; no other writer of the process waits for it."""
+    world = build_world(engine, tmp_path)
+    writers = world.app.state.service.writers
+    held_while_checking: list[bool] = []
+    checked = accounts.password_matches
+
+    def watched(password_hash: str, password: str) -> bool:
+        held_while_checking.append(writers.locked())
+        return checked(password_hash, password)
+
+    monkeypatch.setattr(accounts, "password_matches", watched)
+    answer = world.client.post("/v1/sessions", json={"member_id": MEMBER, "password": PASSWORD})
+    assert answer.status_code == 201
+    assert held_while_checking == [False]
+
+
+def test_a_password_changed_while_it_was_checked_refuses_the_sign_in(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(engine, tmp_path)
+    checked = accounts.password_matches
+
+    def changed_meanwhile(password_hash: str, password: str) -> bool:
+        matches = checked(password_hash, password)
+        with sessionmaker(engine).begin() as session:  # another writer, between check and write
+            accounts.set_member_password(
+                AccountsRepository(session), MEMBER, "a new long passphrase", now()
+            )
+        return matches
+
+    with sessionmaker(engine)() as session:
+        before = set(session.execute(select(sessions.c.token_hash)).scalars())
+    monkeypatch.setattr(accounts, "password_matches", changed_meanwhile)
+    answer = world.client.post("/v1/sessions", json={"member_id": MEMBER, "password": PASSWORD})
+    assert answer.status_code == 401
+    with sessionmaker(engine)() as session:
+        assert set(session.execute(select(sessions.c.token_hash)).scalars()) == before
