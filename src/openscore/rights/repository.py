@@ -129,9 +129,6 @@ class RightsRepository:
 
     # --- access log --------------------------------------------------------------------------
 
-    def log_access(self, **values: Any) -> None:
-        self.session.execute(access_log.insert().values(**values))
-
     def log_accesses(self, entries: list[dict[str, Any]]) -> None:
         """Several access-log entries in one statement (executemany)."""
         if entries:

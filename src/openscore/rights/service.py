@@ -161,31 +161,17 @@ def revoke(
     return _grant_out(repository.grant(grant_id), name, now)
 
 
-def authorise(
-    repository: RightsRepository,
-    partner_id: str,
-    pseudonym: str,
-    purpose: Purpose,
-    now: dt.datetime,
-) -> Authorisation:
-    """The grant that allows this partner to read this member's standing for this purpose.
-
-    A pseudonym not issued to the partner is "not found", the same as one never issued:
-    a partner cannot learn that a member exists from another partner's pseudonym.
-    """
-    (found,) = authorise_many(repository, [(partner_id, pseudonym, purpose)], now)
-    if isinstance(found, DomainError):
-        raise found
-    return found
-
-
 def authorise_many(
     repository: RightsRepository,
     asked: Sequence[tuple[str, str, Purpose]],
     now: dt.datetime,
 ) -> list[Authorisation | DomainError]:
-    """``authorise`` for several ``(partner_id, pseudonym, purpose)`` reads at once: for
-    each, its authorisation or the refusal ``authorise`` would raise (not raised)."""
+    """For each ``(partner_id, pseudonym, purpose)`` read, the grant that allows this partner
+    to read this member's standing for this purpose, or the refusal (returned, not raised).
+
+    A pseudonym not issued to the partner is "not found", the same as one never issued:
+    a partner cannot learn that a member exists from another partner's pseudonym.
+    """
     by_partner: dict[str, set[str]] = {}
     for partner_id, pseudonym, _ in asked:
         by_partner.setdefault(partner_id, set()).add(pseudonym)
@@ -226,13 +212,6 @@ def authorise_many(
             )
         )
     return found
-
-
-def record_access(
-    repository: RightsRepository, authorisation: Authorisation, answered: str, now: dt.datetime
-) -> None:
-    """Write the access-log entry of an authorised read (in the read's own transaction)."""
-    record_accesses(repository, [(authorisation, answered)], now)
 
 
 def record_accesses(

@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from openscore.attest.repository import SigningKeysRepository
 from openscore.attest.service import KeyRing
 from openscore.db.dialect import WRITERS, abandon_unit_of_work, finish_unit_of_work
-from openscore.errors import DomainError
 from openscore.rights.repository import RightsRepository
 from openscore.scoring.records import ScoreRecords
 from openscore.standing import service
@@ -44,13 +43,13 @@ log = logging.getLogger(__name__)
 MOST = 64
 
 
-Outcome = StandingOut | DomainError | BaseException
+#: A query's answer, or what was raised instead (its refusal, or the batch's failure).
+Outcome = StandingOut | BaseException
 
 
 @dataclass(frozen=True, slots=True)
 class _Waiting:
     query: StandingQuery
-    loop: asyncio.AbstractEventLoop
     future: asyncio.Future[StandingOut]
 
 
@@ -75,8 +74,7 @@ class StandingDesk:
 
         Raises what answering raised: the grant's refusal, or the store's error.
         """
-        loop = asyncio.get_running_loop()
-        waiting = _Waiting(query, loop, loop.create_future())
+        waiting = _Waiting(query, asyncio.get_running_loop().create_future())
         self._ensure_worker()
         self._queue.put(waiting)
         return await waiting.future
@@ -149,7 +147,7 @@ class StandingDesk:
             # One wake-up of each event loop for the whole batch, not one per query.
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Waiting, Outcome]]] = {}
             for waiting, outcome in zip(batch, outcomes, strict=True):
-                by_loop.setdefault(waiting.loop, []).append((waiting, outcome))
+                by_loop.setdefault(waiting.future.get_loop(), []).append((waiting, outcome))
             for loop, settled in by_loop.items():
                 loop.call_soon_threadsafe(_settle_all, settled)
 

@@ -146,38 +146,43 @@ def partner_standings(
             outcomes.append(authorisation)
             continue
         record = latest.get(authorisation.member_id)
-        if record is None:
-            reads.append((authorisation, "no score yet"))
-            outcomes.append(
-                StandingOut(
-                    pseudonym=query.pseudonym,
-                    purpose=query.purpose,
-                    level=authorisation.level,
-                    standing=None,
-                )
-            )
-            continue
-        standing, answered = _standing(authorisation.level, record, query.partner.threshold)
-        attestation = key_ring.sign(
-            keys,
-            pseudonym=query.pseudonym,
-            partner_id=query.partner.partner_id,
-            purpose=query.purpose.value,
-            as_of=record.as_of,
-            standing=standing,
-            now=now,
-        )
+        answer, answered = _answer(query, authorisation, record, key_ring, keys, now)
         reads.append((authorisation, answered))
-        outcomes.append(
-            StandingOut(
-                pseudonym=query.pseudonym,
-                purpose=query.purpose,
-                level=authorisation.level,
-                standing=standing,
-                as_of=record.as_of,
-                attestation=attestation.token,
-                attestation_expires_at=attestation.expires_at,
-            )
-        )
+        outcomes.append(answer)
     rights.record_accesses(rights_repository, reads, now)
     return outcomes
+
+
+def _answer(
+    query: StandingQuery,
+    authorisation: Authorisation,
+    record: LatestScore | None,
+    key_ring: KeyRing,
+    keys: SigningKeysRepository,
+    now: dt.datetime,
+) -> tuple[StandingOut, str]:
+    """An authorised query's answer, signed, and what it told in words for the access log."""
+    unsigned = StandingOut(
+        pseudonym=query.pseudonym, purpose=query.purpose, level=authorisation.level, standing=None
+    )
+    if record is None:
+        return unsigned, "no score yet"
+    standing, answered = _standing(authorisation.level, record, query.partner.threshold)
+    attestation = key_ring.sign(
+        keys,
+        pseudonym=query.pseudonym,
+        partner_id=query.partner.partner_id,
+        purpose=query.purpose.value,
+        as_of=record.as_of,
+        standing=standing,
+        now=now,
+    )
+    signed = unsigned.model_copy(
+        update={
+            "standing": standing,
+            "as_of": record.as_of,
+            "attestation": attestation.token,
+            "attestation_expires_at": attestation.expires_at,
+        }
+    )
+    return signed, answered
