@@ -10,7 +10,7 @@ import pytest
 from openscore.features.catalogue import feature_names
 from openscore.features.engines import FeatureRequest, get_engine
 from openscore.features.inputs import to_events_arrow
-from openscore.features.online import OnlineFeatures, compute_member, online_query
+from openscore.features.online import OnlineFeatures, Part, compute_member, online_query
 from openscore.ledger.sample import sample_events
 from tests.features.cases import AS_OF, enrol
 
@@ -20,10 +20,11 @@ def rows() -> list[dict[str, object]]:
     return list(sample_events(4, months=12, seed=9))
 
 
-def test_the_query_is_compiled_once_per_process() -> None:
-    assert online_query() is online_query()
-    assert "online_params" in online_query()
-    assert "2199" not in online_query()
+@pytest.mark.parametrize("part", ["own", "connections"])
+def test_the_query_is_compiled_once_per_process(part: Part) -> None:
+    assert online_query(part) is online_query(part)
+    assert "online_params" in online_query(part)
+    assert "2199" not in online_query(part)
 
 
 def test_values_equal_the_batch_engine_without_connections(rows: list[dict[str, object]]) -> None:

@@ -14,10 +14,8 @@ from sqlalchemy.orm import sessionmaker
 from openscore.db.tables import GROUP_TYPES_SQL, NETWORK_TYPES, group_id_sql
 from openscore.features.online import NETWORK_EVENT_TYPES, OnlineFeatures
 from openscore.ledger.catalogue import (
-    ConnectionMade,
     ConnectionRemoved,
     EventRetracted,
-    GroupJoined,
     IdentityVerified,
     LoanDefaulted,
 )
@@ -27,6 +25,7 @@ from openscore.scoring.records import ScoreRecordIn, ScoreRecords
 from openscore.standing.repository import StandingRepository, network_query, ring_condition
 from openscore.standing.rescoring import Rescorer
 from tests.api.world import ENROLLED_AT, enrol
+from tests.standing.ledger import joined, tie
 
 
 def test_the_index_holds_the_types_the_features_read() -> None:
@@ -48,32 +47,6 @@ def _sqlite_plan(sqlite_engine: Engine, query: Select[Any]) -> str:
     with sqlite_engine.connect() as connection:
         rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
         return " ".join(str(row[-1]) for row in rows)
-
-
-def _joined(member_id: str, group_id: str) -> GroupJoined:
-    return GroupJoined(
-        schema_version=1,
-        event_id=f"join-{member_id}-{group_id}",
-        type="group_joined",
-        member_id=member_id,
-        occurred_at=ENROLLED_AT + dt.timedelta(days=10),
-        source="platform",
-        group_id=group_id,
-        group_kind="club",
-    )
-
-
-def _tie(member_id: str, peer: str) -> ConnectionMade:
-    return ConnectionMade(
-        schema_version=1,
-        event_id=f"tie-{member_id}-{peer}",
-        type="connection_made",
-        member_id=member_id,
-        occurred_at=ENROLLED_AT + dt.timedelta(days=20),
-        source="platform",
-        peer_member_id=peer,
-        relation="friend",
-    )
 
 
 def _untie(member_id: str, peer: str) -> ConnectionRemoved:
@@ -120,8 +93,8 @@ def _score(member_id: str, score: int, as_of: dt.datetime) -> ScoreRecordIn:
 def test_online_features_follow_group_co_members_as_batch_does(engine: Engine) -> None:
     # m-a and m-b share a club but no tie; m-c is m-a's friend; m-d is in another club.
     enrol(engine, "m-a", "m-b", "m-c", "m-d", opt_in=True)
-    events = [_joined("m-a", "g-1"), _joined("m-b", "g-1"), _joined("m-d", "g-2")]
-    ingest_events(engine, [*events, _tie("m-a", "m-c"), _tie("m-c", "m-a")], origin="tests")
+    events = [joined("m-a", "g-1"), joined("m-b", "g-1"), joined("m-d", "g-2")]
+    ingest_events(engine, [*events, tie("m-a", "m-c"), tie("m-c", "m-a")], origin="tests")
     as_of = ENROLLED_AT + dt.timedelta(days=400)
     with sessionmaker(engine).begin() as session:
         records = ScoreRecords(session)
@@ -152,7 +125,7 @@ def test_online_features_follow_group_co_members_as_batch_does(engine: Engine) -
 
 def test_group_reads_find_the_rows_through_the_group_index(engine: Engine) -> None:
     enrol(engine, "m-a", "m-b")
-    ingest_events(engine, [_joined("m-a", "g-1"), _joined("m-b", "g-2")], origin="tests")
+    ingest_events(engine, [joined("m-a", "g-1"), joined("m-b", "g-2")], origin="tests")
     with sessionmaker(engine)() as session:
         assert StandingRepository(session).group_members(["g-2", "g-none"]) == {"m-b"}
     expression = group_id_sql(engine.dialect.name)
@@ -186,7 +159,7 @@ def test_the_columnar_network_read_equals_the_row_by_row_conversion(engine: Engi
                        member_id="m-b", occurred_at=at, source="partner:bank",
                        retracted_event_id="d-1", retraction_reason="keyed in error"),
     ]  # fmt: skip
-    events = [_joined("m-a", "g-1"), _tie("m-a", "m-b"), *others]
+    events = [joined("m-a", "g-1"), tie("m-a", "m-b"), *others]
     ingest_events(engine, events, origin="tests")
     members = ["m-a", "m-b", "m-c"]
     with sessionmaker(engine)() as session:
@@ -209,9 +182,9 @@ def test_the_edge_of_a_neighbourhood_is_read_narrowly_and_changes_no_feature(
     enrol(engine, "m-a", "m-b", "m-c", "m-d", "m-x", "m-e", "m-y", "m-f", "m-g", opt_in=True)
     pairs = [("m-a", "m-b"), ("m-b", "m-c"), ("m-c", "m-d"), ("m-c", "m-x")]
     pairs += [("m-d", "m-e"), ("m-x", "m-y"), ("m-f", "m-g")]
-    ties = [_tie(one, other) for one, other in pairs] + [_tie(b, a) for a, b in pairs]
-    clubs = [_joined(m, "g-1") for m in ("m-a", "m-x", "m-f")]
-    clubs += [_joined("m-g", "g-2"), _joined("m-b", "g-2")]  # b, a's friend, in another club
+    ties = [tie(one, other) for one, other in pairs] + [tie(b, a) for a, b in pairs]
+    clubs = [joined(m, "g-1") for m in ("m-a", "m-x", "m-f")]
+    clubs += [joined("m-g", "g-2"), joined("m-b", "g-2")]  # b, a's friend, in another club
     defaults = [_default(m) for m in ("m-x", "m-e", "m-y", "m-g")]
     ingest_events(engine, [*ties, _untie("m-d", "m-c"), *clubs, *defaults], origin="tests")
     as_of = ENROLLED_AT + dt.timedelta(days=400)
@@ -265,7 +238,7 @@ def test_the_edge_of_a_neighbourhood_is_read_through_the_partial_index(
 ) -> None:
     enrol(sqlite_engine, "m-a", "m-b", "m-c", "m-d", "m-e", opt_in=True)
     pairs = [("m-a", "m-b"), ("m-b", "m-c"), ("m-c", "m-d"), ("m-d", "m-c"), ("m-d", "m-e")]
-    ingest_events(sqlite_engine, [_tie(a, b) for a, b in pairs], origin="tests")
+    ingest_events(sqlite_engine, [tie(a, b) for a, b in pairs], origin="tests")
     with sessionmaker(sqlite_engine)() as session:
         own = member_events(sqlite_engine, "m-a")
         read = StandingRepository(session).network_events("m-a", own)

@@ -534,11 +534,12 @@ def feature_names() -> tuple[str, ...]:
 _SQL_TYPES = {"int64": "BIGINT", "float64": "DOUBLE"}
 
 
-def typed_columns_sql() -> str:
-    """The feature table's select list with explicit SQL types.
+def typed_columns_sql(names: Iterable[str] | None = None) -> str:
+    """The feature table's select list with explicit SQL types (of ``names``, or all).
 
     DuckDB sums 64-bit integers into 128-bit ones, which Ibis still calls int64; casting
     here gives every engine the same column types.
     """
-    casts = [f'CAST("{s.name}" AS {_SQL_TYPES[s.kind]}) AS "{s.name}"' for s in FEATURES]
+    chosen = FEATURES if names is None else [features_by_name()[name] for name in names]
+    casts = [f'CAST("{s.name}" AS {_SQL_TYPES[s.kind]}) AS "{s.name}"' for s in chosen]
     return ", ".join(['"member_id"', *casts])

@@ -17,6 +17,8 @@ Everything after works on *ages*: ``age`` is the number of days from the event's
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import ibis
 import ibis.expr.types as ir
 
@@ -325,13 +327,66 @@ def build_plan(gather: Gather = join_parts) -> Plan:
     return plan
 
 
+def own_plan(gather: Gather = join_parts) -> Plan:
+    """What :func:`build_plan` gives a member from their own events alone: every feature
+    but the connections dimension's (empty here), and whether the member opted in to it.
+
+    The online path splits the plan in two (this and :func:`connections_plan`): a member
+    who did not opt in needs only this one, and for one who did, this part runs while the
+    network is read. The other dimensions read no one else's events, so splitting changes
+    no value (``tests/features`` hold the online path to the reference).
+    """
+    plan = Plan()
+    valid = plan.add("valid", valid_events(events_table(), disputes_table()))
+    spine = plan.add("members", member_spine(valid))
+    parts = [
+        simple_counts(valid),
+        money_flows(valid),
+        spending_spread(valid),
+        obligations(valid),
+        loans(valid),
+        judgments(valid),
+        deposit_free_rentals(valid),
+        _no_connections(spine),
+    ]
+    plan.add("features", _finish(gather(spine, parts), keep=("opted_in",)))
+    return plan
+
+
+def connections_plan(gather: Gather = join_parts) -> Plan:
+    """The connections dimension's features alone (empty unless the member opted in)."""
+    plan = Plan()
+    valid = plan.add("valid", valid_events(events_table(), disputes_table()))
+    spine = plan.add("members", member_spine(valid))
+    network = connection_features(plan, valid, spine, scores_table(), gather)
+    plan.add("features", network.select("member_id", *_cast(network, CONNECTIONS_FEATURES)))
+    return plan
+
+
+#: The features of the connections dimension, in catalogue order.
+CONNECTIONS_FEATURES = tuple(spec.name for spec in FEATURES if spec.dimension == "connections")
+
+
+def _no_connections(spine: ibis.Table) -> ibis.Table:
+    kinds = {spec.name: spec.kind for spec in FEATURES}
+    return spine.select(
+        "member_id", **{name: ibis.null(kinds[name]) for name in CONNECTIONS_FEATURES}
+    )
+
+
+def _cast(t: ibis.Table, names: Iterable[str]) -> dict[str, ir.Value]:
+    kinds = {spec.name: spec.kind for spec in FEATURES}
+    return {name: t[name].cast(kinds[name]) for name in names}
+
+
 def _ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
     """A ratio of exact integers (one correctly rounded division), empty when undefined."""
     return numerator.cast("float64") / denominator.cast("float64").nullif(0.0)
 
 
-def _finish(t: ibis.Table) -> ibis.Table:
-    """Spine and parts joined → the catalogue's columns, in catalogue order and types."""
+def _finish(t: ibis.Table, keep: tuple[str, ...] = ()) -> ibis.Table:
+    """Spine and parts joined → the catalogue's columns, in catalogue order and types (and
+    the spine's columns ``keep`` after them)."""
     zero = {
         name: t[name].fill_null(0)
         for name in (
@@ -391,5 +446,7 @@ def _finish(t: ibis.Table) -> ibis.Table:
         "groups_mean_score": t.groups_mean_score,
     }
     return t.select(
-        "member_id", **{spec.name: values[spec.name].cast(spec.kind) for spec in FEATURES}
+        "member_id",
+        **{spec.name: values[spec.name].cast(spec.kind) for spec in FEATURES},
+        **{name: t[name] for name in keep},
     )

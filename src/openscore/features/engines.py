@@ -28,7 +28,6 @@ from openscore.features.plan import (
     check_as_of,
     compile_stages,
     join_parts,
-    stack_parts,
 )
 
 #: Told the name of each stage as it starts, with its position and the number of stages.
@@ -164,9 +163,9 @@ def get_engine(
 
 
 @cache
-def feature_plan(*, online: bool = False) -> Plan:
-    """The plan, built once per process; ``online`` for one member's (fewer operators)."""
-    return build_plan(stack_parts if online else join_parts)
+def feature_plan() -> Plan:
+    """The batch engines' plan, built once per process."""
+    return build_plan(join_parts)
 
 
 def compiled_stages(dialect: str, as_of: dt.datetime) -> list[tuple[str, str]]:

@@ -1,13 +1,18 @@
 """One member's features from that member's events in memory: what the service calls after an event.
 
-The same plan as the batch engines, compiled once per process to one DuckDB query in which
-``as_of`` is a parameter, run on Arrow tables registered in an in-memory DuckDB connection.
-Compiling the Ibis expressions costs far more than running them on a few hundred events, so
-it happens once (``online_query``); each call only binds tables and executes.
+The same definitions as the batch engines, compiled once per process to DuckDB queries in
+which ``as_of`` is a parameter, run on Arrow tables registered in an in-memory DuckDB
+connection. Compiling the Ibis expressions costs far more than running them on a few hundred
+events, so it happens once (``online_query``); each call only binds tables and executes.
 
-Connections features need more than the member's own events: pass ``network``, the events of
-the member's neighbourhood (see :data:`NETWORK_EVENT_TYPES`), and the results equal the batch
-engines' for the member. Without it the connections features describe an empty network.
+The plan runs in two halves (``definitions.own_plan`` and ``connections_plan``): every
+feature but the connections dimension's reads only the member's own events, and a member who
+did not opt in to connections needs nothing more. For one who did, the connections half needs
+more than the member's own events: pass ``network``, the events of the member's neighbourhood
+(see :data:`NETWORK_EVENT_TYPES`), and the results equal the batch engines' for the member.
+Without it the connections features describe an empty network. The halves are separate calls
+(:meth:`OnlineFeatures.own`, :meth:`OnlineFeatures.connections`) so that a caller can run the
+first while it reads the network for the second.
 """
 
 from __future__ import annotations
@@ -16,14 +21,15 @@ import datetime as dt
 import threading
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from openscore.features.catalogue import feature_names, typed_columns_sql
-from openscore.features.engines import feature_plan
+from openscore.features.definitions import CONNECTIONS_FEATURES, connections_plan, own_plan
 from openscore.features.inputs import (
     DISPUTES,
     DISPUTES_SCHEMA,
@@ -34,7 +40,13 @@ from openscore.features.inputs import (
     to_arrow,
     to_events_arrow,
 )
-from openscore.features.plan import AS_OF, as_one_query, check_as_of, compile_stages
+from openscore.features.plan import (
+    AS_OF,
+    as_one_query,
+    check_as_of,
+    compile_stages,
+    stack_parts,
+)
 
 #: The event types of *other* members that connections features read. For results equal to
 #: the batch engines', ``network`` holds these events of every member within
@@ -88,21 +100,31 @@ def disable_optimizers(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"SET disabled_optimizers = '{names}'")
 
 
+#: The two halves of the online plan.
+Part = Literal["own", "connections"]
+
+
 @cache
-def online_query() -> str:
-    """The whole plan as one DuckDB query reading ``as_of`` and the member from a table.
+def online_query(part: Part) -> str:
+    """One half of the plan as one DuckDB query reading ``as_of`` and the member from a table.
 
     ``as_of`` comes from a one-row table rather than a statement parameter: DuckDB re-plans
     a prepared statement whose parameters or tables change, and planning this query costs
     several times more than running it on a few hundred events. With tables whose rows
     change but whose definitions do not, the prepared plan is reused call after call.
+
+    The ``own`` half returns every feature (the connections dimension's empty) and
+    ``opted_in``; the ``connections`` half that dimension's features.
     """
     params = {AS_OF: _SENTINEL}
+    if part == "own":
+        plan, columns = own_plan(stack_parts), f'{typed_columns_sql()}, "opted_in"'
+    else:
+        plan, columns = connections_plan(stack_parts), typed_columns_sql(CONNECTIONS_FEATURES)
     stages = compile_stages(
-        feature_plan(online=True),
-        lambda expr: str(ibis.to_sql(expr, dialect="duckdb", pretty=False, params=params)),
+        plan, lambda expr: str(ibis.to_sql(expr, dialect="duckdb", pretty=False, params=params))
     )
-    query = f"SELECT {typed_columns_sql()} FROM ({as_one_query(stages)}) AS features"
+    query = f"SELECT {columns} FROM ({as_one_query(stages)}) AS features"
     query += f' WHERE member_id = (SELECT "member_id" FROM "{_PARAMS}")'
     if _SENTINEL_SQL not in query:
         raise RuntimeError("as_of literal not found in the compiled query: has Ibis changed?")
@@ -113,7 +135,7 @@ class OnlineFeatures:
     """Computes one member's features in memory; one instance per thread (not shared).
 
     The instance keeps an in-memory DuckDB database whose input tables are emptied and
-    refilled on each call, and the feature query prepared once against them.
+    refilled on each call, and both halves of the plan prepared once against them.
     """
 
     def __init__(self) -> None:
@@ -131,7 +153,8 @@ class OnlineFeatures:
         ):
             connection.from_arrow(schema.empty_table()).create(name)
         connection.execute(f'CREATE TABLE "{_PARAMS}" (as_of TIMESTAMPTZ, member_id VARCHAR)')
-        connection.execute(f"PREPARE features AS {online_query()}")
+        for part in ("own", "connections"):
+            connection.execute(f"PREPARE {part} AS {online_query(part)}")
 
     def compute(
         self,
@@ -144,14 +167,69 @@ class OnlineFeatures:
         scores: pa.Table | Iterable[Mapping[str, Any]] | None = None,
     ) -> Values | None:
         """The member's features as of ``as_of``; None if not a member then."""
+        own = self.own(member_id, events, as_of, disputes=disputes)
+        if own is None:
+            return None
+        values, opted_in = own
+        if opted_in:
+            values.update(
+                self.connections(
+                    member_id, events, as_of, network=network, disputes=disputes, scores=scores
+                )
+            )
+        return values
+
+    def own(
+        self,
+        member_id: str,
+        events: pa.Table | Iterable[Mapping[str, Any]],
+        as_of: dt.datetime,
+        *,
+        disputes: pa.Table | Iterable[Mapping[str, Any]] | None = None,
+    ) -> tuple[Values, bool] | None:
+        """Every feature but the connections dimension's (empty), and whether the member
+        opted in to that dimension; None if not a member as of ``as_of``."""
+        row = self._run("own", member_id, to_events_arrow(events), as_of, disputes, None)
+        if row is None:
+            return None
+        *values, opted_in = row[1:]
+        return dict(zip(feature_names(), values, strict=True)), bool(opted_in)
+
+    def connections(
+        self,
+        member_id: str,
+        events: pa.Table | Iterable[Mapping[str, Any]],
+        as_of: dt.datetime,
+        *,
+        network: pa.Table | Iterable[Mapping[str, Any]] | None = None,
+        disputes: pa.Table | Iterable[Mapping[str, Any]] | None = None,
+        scores: pa.Table | Iterable[Mapping[str, Any]] | None = None,
+    ) -> Values:
+        """The connections dimension's features (empty if the member did not opt in)."""
+        # Of the member's own events this half reads what it reads of anyone's.
+        table = to_events_arrow(events)
+        table = table.filter(pc.is_in(table.column("type"), value_set=_NETWORK_TYPES))
+        if network is not None:
+            table = pa.concat_tables([table, to_events_arrow(network)])
+        row = self._run("connections", member_id, table, as_of, disputes, scores)
+        if row is None:
+            return dict.fromkeys(CONNECTIONS_FEATURES)
+        return dict(zip(CONNECTIONS_FEATURES, row[1:], strict=True))
+
+    def _run(
+        self,
+        part: Part,
+        member_id: str,
+        events: pa.Table,
+        as_of: dt.datetime,
+        disputes: pa.Table | Iterable[Mapping[str, Any]] | None,
+        scores: pa.Table | Iterable[Mapping[str, Any]] | None,
+    ) -> tuple[Any, ...] | None:
         if threading.get_ident() != self._thread:
             raise RuntimeError("an OnlineFeatures instance belongs to the thread that made it")
         as_of = check_as_of(as_of)
-        table = to_events_arrow(events)
-        if network is not None:
-            table = pa.concat_tables([table, to_events_arrow(network)])
         inputs = {
-            EVENTS: table,
+            EVENTS: events,
             DISPUTES: to_arrow(disputes, DISPUTES_SCHEMA),
             SCORES: to_arrow(scores, SCORES_SCHEMA),
         }
@@ -164,17 +242,20 @@ class OnlineFeatures:
                 if rows.num_rows:
                     connection.from_arrow(rows).insert_into(name)
             connection.execute(f'INSERT INTO "{_PARAMS}" VALUES (?, ?)', [as_of, member_id])
-            result = connection.execute("EXECUTE features").fetchall()
+            result = connection.execute(f"EXECUTE {part}").fetchall()
         finally:
             connection.execute("ROLLBACK")
         if not result:
             return None
         (row,) = result
-        return dict(zip(feature_names(), row[1:], strict=True))
+        return tuple(row)
 
     def close(self) -> None:
         """Close the in-memory database."""
         self._connection.close()
+
+
+_NETWORK_TYPES = pa.array(sorted(NETWORK_EVENT_TYPES), pa.string())
 
 
 def compute_member(

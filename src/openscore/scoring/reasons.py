@@ -10,7 +10,7 @@ one, but is never offered as something to change: it has no ``advice``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,21 +57,40 @@ def advice_for(feature: FeatureScore, target: Target) -> str:
     return f"{target.condition()} would earn {target.gain} more points."
 
 
+#: How many principal reasons a score gives at most (four, as adverse-action notices do).
+PRINCIPAL_REASONS = 4
+
+
+def principal_shortfalls(
+    artefact: ScorecardArtefact,
+    points: Mapping[str, int],
+    *,
+    limit: int = PRINCIPAL_REASONS,
+    among: Container[str] | None = None,
+) -> list[tuple[int, FeatureScore]]:
+    """``(points below best, feature)`` of up to ``limit`` features (of those ``among``, or
+    all) with the most points below their best, most first (ties: catalogue order)."""
+    shortfalls: list[tuple[int, int, FeatureScore]] = []
+    for position, feature in enumerate(artefact.features):
+        if among is not None and feature.name not in among:
+            continue
+        below = feature.best_points - points[feature.name]
+        if below > 0:
+            shortfalls.append((-below, position, feature))
+    chosen = sorted(shortfalls, key=lambda item: item[:2])[:limit]
+    return [(-negative_below, feature) for negative_below, _, feature in chosen]
+
+
 def reason_codes(
     artefact: ScorecardArtefact,
     features: Mapping[str, Value],
     points: Mapping[str, int],
     *,
-    limit: int = 4,
+    limit: int = PRINCIPAL_REASONS,
 ) -> list[Reason]:
     """Up to ``limit`` features with the most points below their best (ties: catalogue order)."""
-    shortfalls: list[tuple[int, int, FeatureScore]] = []
-    for position, feature in enumerate(artefact.features):
-        below = feature.best_points - points[feature.name]
-        if below > 0:
-            shortfalls.append((-below, position, feature))
     reasons: list[Reason] = []
-    for negative_below, _, feature in sorted(shortfalls, key=lambda item: item[:2])[:limit]:
+    for below, feature in principal_shortfalls(artefact, points, limit=limit):
         if is_protected(feature.name):
             raise ProtectedReasonError(f"{feature.name!r} is a protected attribute")
         value = features.get(feature.name)
@@ -84,7 +103,7 @@ def reason_codes(
         reasons.append(
             Reason(
                 feature=feature.name,
-                points_below_best=-negative_below,
+                points_below_best=below,
                 sentence=reason_sentence(feature, value),
                 value=value,
                 actionable=feature.actionable,

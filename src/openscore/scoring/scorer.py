@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openscore.scoring.artefact import FeatureScore, ScorecardArtefact, Value
-from openscore.scoring.reasons import Reason, reason_codes
+from openscore.scoring.reasons import PRINCIPAL_REASONS, Reason, reason_codes
 
 #: The five dimensions in display order (city models); tabular models have one, "tabular".
 DIMENSIONS = ("credit_history", "behaviour", "ability_to_pay", "identity_stability", "connections")
@@ -97,7 +97,10 @@ def subscores(artefact: ScorecardArtefact, points: Mapping[str, int]) -> dict[st
 
 
 def score_features(
-    artefact: ScorecardArtefact, features: Mapping[str, Value], *, reasons: int = 4
+    artefact: ScorecardArtefact,
+    features: Mapping[str, Value],
+    *,
+    reasons: int = PRINCIPAL_REASONS,
 ) -> ScoreResult:
     """Score one member's features: score, band, points per feature, sub-scores, reasons.
 

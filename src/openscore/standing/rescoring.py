@@ -6,6 +6,12 @@ from the champion scorecard's reference scorer, and the record goes through
 ``openscore.scoring.records`` like a batch run's. Each reason carries its evidence trail;
 the record's ``cause`` names the event that triggered it. Thread-bound engines (DuckDB
 connections) are kept one per thread.
+
+For a member who opted in to connections, the features come in two halves at once: a helper
+thread computes those from the member's own events, and the evidence their likely reasons
+need, while the calling thread reads the network from the store and computes the connections
+dimension. DuckDB and the store's driver let go of the GIL while they work, so on two cores
+the halves overlap, and the member waits for the longer one rather than for both.
 """
 
 from __future__ import annotations
@@ -14,14 +20,18 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
+from openscore.features.catalogue import Dimension
 from openscore.features.online import OnlineFeatures, Values
 from openscore.scoring.artefact import ScorecardArtefact
+from openscore.scoring.reasons import principal_shortfalls
 from openscore.scoring.records import Reason, ScoreRecordIn, ScoreRecords, features_hash
-from openscore.scoring.scorer import ScoreResult, score_features
+from openscore.scoring.scorer import ScoreResult, feature_points, score_features
 from openscore.standing.evidence import EvidenceFinder
 from openscore.standing.repository import StandingRepository
 
@@ -29,6 +39,30 @@ ChampionLoader = Callable[[], ScorecardArtefact | None]
 
 #: How often the champion is looked up again (a newly promoted model shows within this).
 CHAMPION_RELOAD_SECONDS = 10.0
+
+#: Threads computing members' own halves while callers read networks: one per rescoring in
+#: flight that it serves (a rescoring past this many waits for one, never for anything else).
+HELPERS = 4
+
+Trail = dict[str, list[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _OwnHalf:
+    values: Values
+    opted_in: bool
+    trail: Trail
+
+
+def likely_reasons(artefact: ScorecardArtefact, own: Values) -> list[str]:
+    """The features that can be principal reasons, known from the own half alone: the
+    connections dimension's, and the most points below best among the others (a feature
+    among the principal reasons of all features is among those of fewer)."""
+    linked = {f.name for f in artefact.features if f.dimension == Dimension.connections}
+    others = {f.name for f in artefact.features} - linked
+    points = feature_points(artefact, own)
+    chosen = [feature.name for _, feature in principal_shortfalls(artefact, points, among=others)]
+    return chosen + sorted(linked)
 
 
 class Rescorer:
@@ -41,6 +75,7 @@ class Rescorer:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._made: list[tuple[OnlineFeatures, EvidenceFinder]] = []
+        self._helpers: ThreadPoolExecutor | None = None
 
     def champion(self) -> ScorecardArtefact | None:
         if time.monotonic() - self._loaded >= CHAMPION_RELOAD_SECONDS:
@@ -60,14 +95,25 @@ class Rescorer:
                 self._made.append(engines)
         return engines
 
+    def _helper_pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._helpers is None:
+                self._helpers = ThreadPoolExecutor(HELPERS, thread_name_prefix="own-features")
+            return self._helpers
+
     def close(self) -> None:
-        """Close every thread's DuckDB connections (the service calls it as it stops).
+        """Stop the helper threads and close every thread's DuckDB connections (the service
+        calls it as it stops).
 
         The threads of FastAPI's pool outlive the app; DuckDB connections left in them are
         destroyed only as the interpreter exits, and DuckDB can then abort the process
         ("terminate called without an active exception"). Threads that rescore after this
         open new ones.
         """
+        with self._lock:
+            helpers, self._helpers = self._helpers, None
+        if helpers is not None:
+            helpers.shutdown(wait=True)
         with self._lock:
             made, self._made = self._made, []
             self._local = threading.local()
@@ -81,24 +127,66 @@ class Rescorer:
         """The member's features as of ``as_of`` and their own events (as the feature
         definitions read them, converted once for features and evidence); None if not a
         member."""
+        found = self._features(repository, member_id, as_of, None)
+        return None if found is None else (found[0], found[1])
+
+    def _features(
+        self,
+        repository: StandingRepository,
+        member_id: str,
+        as_of: dt.datetime,
+        artefact: ScorecardArtefact | None,
+    ) -> tuple[Values, pa.Table, Trail] | None:
+        """``features``, with the evidence of the reasons ``artefact`` is likely to give
+        when it came for free (found beside the network read)."""
         opted_in = repository.connections_opt_in(member_id)
         if opted_in is None:
             return None
         own = repository.member_events_table(member_id)
-        network, scores = None, None
-        if opted_in:
-            network = repository.network_events(member_id, own)
-            # The member's own lagged score counts too: a group's mean score includes
-            # everyone in it, as in the batch engines, which read every member's scores.
-            around = set(network.column("member_id").to_pylist()) | {member_id}
-            scores = repository.scores_of(around, as_of)
-        online, _ = self._engines()
-        values = online.compute(member_id, own, as_of, network=network, scores=scores)
-        return (values, own) if values is not None else None
+        linked: Values | None = None
+        if not opted_in:
+            half = self._own_half(member_id, own, as_of, None)
+        else:
+            pending = self._helper_pool().submit(self._own_half, member_id, own, as_of, artefact)
+            try:
+                network = repository.network_events(member_id, own)
+                # The member's own lagged score counts too: a group's mean score includes
+                # everyone in it, as in the batch engines, which read every member's scores.
+                around = set(network.column("member_id").to_pylist()) | {member_id}
+                scores = repository.scores_of(around, as_of)
+                online, _ = self._engines()
+                linked = online.connections(member_id, own, as_of, network=network, scores=scores)
+            finally:
+                half = pending.result()
+        if half is None:
+            return None
+        values = dict(half.values)
+        if linked is None and half.opted_in:
+            # The ledger says opted in where the members table did not (yet): the features
+            # of an empty network, as OnlineFeatures.compute gives without one.
+            online, _ = self._engines()
+            linked = online.connections(member_id, own, as_of)
+        if linked is not None:
+            values.update(linked)
+        return values, own, half.trail
 
-    def evidence(
-        self, own: pa.Table, as_of: dt.datetime, features: list[str]
-    ) -> dict[str, list[dict[str, Any]]]:
+    def _own_half(
+        self,
+        member_id: str,
+        own: pa.Table,
+        as_of: dt.datetime,
+        artefact: ScorecardArtefact | None,
+    ) -> _OwnHalf | None:
+        online, finder = self._engines()
+        found = online.own(member_id, own, as_of)
+        if found is None:
+            return None
+        values, opted_in = found
+        if artefact is None:
+            return _OwnHalf(values, opted_in, {})
+        return _OwnHalf(values, opted_in, finder.find(own, as_of, likely_reasons(artefact, values)))
+
+    def evidence(self, own: pa.Table, as_of: dt.datetime, features: list[str]) -> Trail:
         """The events behind each of ``features`` (the evidence trail), by this thread's finder."""
         if not features:
             return {}
@@ -118,10 +206,10 @@ class Rescorer:
         artefact = self.champion()
         if artefact is None:
             return None
-        found = self.features(repository, member_id, as_of)
+        found = self._features(repository, member_id, as_of, artefact)
         if found is None:
             return None
-        values, own = found
+        values, own, trail = found
         result = score_features(artefact, values)
         record = ScoreRecordIn(
             member_id=member_id,
@@ -131,14 +219,17 @@ class Rescorer:
             model_version=artefact.model_id,
             features_hash=features_hash(values),
             subscores=result.subscores_dict(),
-            reasons=self._reasons(result, own, as_of),
+            reasons=self._reasons(result, own, as_of, trail),
             cause=cause[:120],
         )
         records.add(record)
         return record
 
-    def _reasons(self, result: ScoreResult, own: pa.Table, as_of: dt.datetime) -> list[Reason]:
-        trail = self.evidence(own, as_of, [reason.feature for reason in result.reasons])
+    def _reasons(
+        self, result: ScoreResult, own: pa.Table, as_of: dt.datetime, found: Trail
+    ) -> list[Reason]:
+        missing = [r.feature for r in result.reasons if r.feature not in found]
+        trail = {**found, **self.evidence(own, as_of, missing)}
         return [
             Reason(
                 feature=reason.feature,
