@@ -7,12 +7,27 @@ import itertools
 import math
 from typing import Any
 
+from openscore.features.catalogue import FeatureSpec
 from openscore.ledger.wide import wide_columns
 
 AS_OF = dt.datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
 TODAY = AS_OF.date()
 DAY = dt.timedelta(days=1)
 _ids = itertools.count()
+
+#: Float features are sums of floats in different orders on different engines (and in the
+#: reference): they agree to this relative tolerance. Integer features agree exactly, and so
+#: do ratios of two integers, which are one correctly rounded division everywhere.
+REL_TOL = 1e-9
+ABS_TOL = 1e-12
+
+
+def same(spec: FeatureSpec, expected: Any, got: Any) -> bool:
+    if expected is None or got is None:
+        return expected is None and got is None
+    if spec.kind == "int64":
+        return isinstance(got, int) and got == expected
+    return math.isclose(got, expected, rel_tol=REL_TOL, abs_tol=ABS_TOL)
 
 
 def event(

@@ -15,11 +15,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from openscore.features.catalogue import FEATURES
 from openscore.features.engines import DuckDBConfig, FeatureRequest, SparkConfig, get_engine
 from openscore.features.inputs import DISPUTES_SCHEMA, SCORES_SCHEMA, to_events_arrow
 from openscore.features.online import NETWORK_EVENT_TYPES, OnlineFeatures
 from openscore.ledger.sample import sample_events
-from tests.features.cases import AS_OF, edge_case_disputes, edge_case_events, edge_case_scores
+from tests.features.cases import AS_OF, edge_case_disputes, edge_case_events, edge_case_scores, same
 
 Rows = Sequence[Mapping[str, Any]]
 Features = dict[str, dict[str, Any]]
@@ -77,11 +78,37 @@ def _online(
             values = online.compute(
                 member, mine, as_of, network=others, disputes=disputes, scores=scores
             )
+            # The halves the service runs at once give what the whole plan gives.
+            halves = _halves(online, member, mine, as_of, others, disputes, scores)
+            assert (halves is None) == (values is None), member
+            if values is not None and halves is not None:
+                assert all(same(s, values[s.name], halves[s.name]) for s in FEATURES), member
             if values is not None:
                 result[member] = values
     finally:
         online.close()
     return result
+
+
+def _halves(
+    online: OnlineFeatures,
+    member: str,
+    mine: pa.Table,
+    as_of: dt.datetime,
+    others: pa.Table,
+    disputes: pa.Table | None,
+    scores: pa.Table | None,
+) -> dict[str, object] | None:
+    own = online.own(member, mine, as_of, disputes=disputes)
+    if own is None:
+        return None
+    values, opted_in = own
+    if opted_in:
+        linked = online.connections(
+            member, mine, as_of, network=others, disputes=disputes, scores=scores
+        )
+        values.update(linked)
+    return dict(values)
 
 
 @pytest.fixture(params=ENGINES)

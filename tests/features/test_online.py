@@ -20,7 +20,7 @@ def rows() -> list[dict[str, object]]:
     return list(sample_events(4, months=12, seed=9))
 
 
-@pytest.mark.parametrize("part", ["own", "connections"])
+@pytest.mark.parametrize("part", ["whole", "own", "connections"])
 def test_the_query_is_compiled_once_per_process(part: Part) -> None:
     assert online_query(part) is online_query(part)
     assert "online_params" in online_query(part)

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pytest
 
 from openscore.features.catalogue import FEATURES, FeatureSpec
-from tests.features.cases import EXPECTED, NOT_MEMBERS
+from tests.features.cases import EXPECTED, NOT_MEMBERS, same
 from tests.features.conftest import Features
 from tests.features.reference import reference_features
-
-#: Float features are sums of floats in different orders on different engines (and in the
-#: reference): they agree to this relative tolerance. Integer features agree exactly, and so
-#: do ratios of two integers, which are one correctly rounded division everywhere.
-REL_TOL = 1e-9
-ABS_TOL = 1e-12
-
-
-def same(spec: FeatureSpec, expected: Any, got: Any) -> bool:
-    if expected is None or got is None:
-        return expected is None and got is None
-    if spec.kind == "int64":
-        return isinstance(got, int) and got == expected
-    return math.isclose(got, expected, rel_tol=REL_TOL, abs_tol=ABS_TOL)
 
 
 @pytest.fixture(scope="module")

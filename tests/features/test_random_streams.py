@@ -8,11 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from openscore.features.catalogue import FEATURES
-from tests.features.cases import AS_OF
+from tests.features.cases import AS_OF, same
 from tests.features.conftest import SPARK, Compute
 from tests.features.reference import reference_features
 from tests.features.streams import batches, streams
-from tests.features.test_parity import same
 
 # The engine fixture only holds configuration, so reusing it across examples is safe.
 FIXTURE_OK = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]

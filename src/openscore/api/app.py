@@ -49,8 +49,8 @@ def settle_for_serving() -> None:
     from openscore.features.online import online_query
     from openscore.standing.evidence import evidence_query, valid_query
 
-    online_query("own")
-    online_query("connections")
+    for part in ("whole", "own", "connections"):
+        online_query(part)
     valid_query()
     for feature in EVIDENCE:
         evidence_query(feature)

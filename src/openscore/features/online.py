@@ -10,9 +10,10 @@ feature but the connections dimension's reads only the member's own events, and 
 did not opt in to connections needs nothing more. For one who did, the connections half needs
 more than the member's own events: pass ``network``, the events of the member's neighbourhood
 (see :data:`NETWORK_EVENT_TYPES`), and the results equal the batch engines' for the member.
-Without it the connections features describe an empty network. The halves are separate calls
-(:meth:`OnlineFeatures.own`, :meth:`OnlineFeatures.connections`) so that a caller can run the
-first while it reads the network for the second.
+Without it the connections features describe an empty network. ``compute`` runs the whole
+plan as one query; the halves are separate calls (:meth:`OnlineFeatures.own`,
+:meth:`OnlineFeatures.connections`) so that a caller can run the first while it reads the
+network for the second, and skip the second for a member who did not opt in.
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from openscore.features.catalogue import feature_names, typed_columns_sql
-from openscore.features.definitions import CONNECTIONS_FEATURES, connections_plan, own_plan
+from openscore.features.definitions import (
+    CONNECTIONS_FEATURES,
+    build_plan,
+    connections_plan,
+    own_plan,
+)
 from openscore.features.inputs import (
     DISPUTES,
     DISPUTES_SCHEMA,
@@ -100,13 +106,14 @@ def disable_optimizers(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"SET disabled_optimizers = '{names}'")
 
 
-#: The two halves of the online plan.
-Part = Literal["own", "connections"]
+#: The whole online plan, and its two halves.
+Part = Literal["whole", "own", "connections"]
 
 
 @cache
 def online_query(part: Part) -> str:
-    """One half of the plan as one DuckDB query reading ``as_of`` and the member from a table.
+    """The plan or a half of it as one DuckDB query reading ``as_of`` and the member from a
+    table.
 
     ``as_of`` comes from a one-row table rather than a statement parameter: DuckDB re-plans
     a prepared statement whose parameters or tables change, and planning this query costs
@@ -114,10 +121,12 @@ def online_query(part: Part) -> str:
     change but whose definitions do not, the prepared plan is reused call after call.
 
     The ``own`` half returns every feature (the connections dimension's empty) and
-    ``opted_in``; the ``connections`` half that dimension's features.
+    ``opted_in``; the ``connections`` half that dimension's features; ``whole`` every feature.
     """
     params = {AS_OF: _SENTINEL}
-    if part == "own":
+    if part == "whole":
+        plan, columns = build_plan(stack_parts), typed_columns_sql()
+    elif part == "own":
         plan, columns = own_plan(stack_parts), f'{typed_columns_sql()}, "opted_in"'
     else:
         plan, columns = connections_plan(stack_parts), typed_columns_sql(CONNECTIONS_FEATURES)
@@ -153,7 +162,7 @@ class OnlineFeatures:
         ):
             connection.from_arrow(schema.empty_table()).create(name)
         connection.execute(f'CREATE TABLE "{_PARAMS}" (as_of TIMESTAMPTZ, member_id VARCHAR)')
-        for part in ("own", "connections"):
+        for part in ("whole", "own", "connections"):
             connection.execute(f"PREPARE {part} AS {online_query(part)}")
 
     def compute(
@@ -166,18 +175,16 @@ class OnlineFeatures:
         disputes: pa.Table | Iterable[Mapping[str, Any]] | None = None,
         scores: pa.Table | Iterable[Mapping[str, Any]] | None = None,
     ) -> Values | None:
-        """The member's features as of ``as_of``; None if not a member then."""
-        own = self.own(member_id, events, as_of, disputes=disputes)
-        if own is None:
-            return None
-        values, opted_in = own
-        if opted_in:
-            values.update(
-                self.connections(
-                    member_id, events, as_of, network=network, disputes=disputes, scores=scores
-                )
-            )
-        return values
+        """The member's features as of ``as_of``; None if not a member then.
+
+        The whole plan in one query: in one thread, cheaper than the halves one after the
+        other for a member who opted in (one query's fixed cost instead of two).
+        """
+        table = to_events_arrow(events)
+        if network is not None:
+            table = pa.concat_tables([table, to_events_arrow(network)])
+        row = self._run("whole", member_id, table, as_of, disputes, scores)
+        return None if row is None else dict(zip(feature_names(), row[1:], strict=True))
 
     def own(
         self,
