@@ -59,6 +59,9 @@ class Member(Base):
     enrolled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     terms_version: Mapped[str] = mapped_column(String(20))
     connections_opt_in: Mapped[bool] = mapped_column(Boolean)
+    #: A random token the ledger changes whenever the member's network events change
+    #: (migration 0007): what online rescoring's memory of them is checked against.
+    network_version: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class MemberPersonalData(Base):

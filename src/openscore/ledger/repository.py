@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
 
@@ -108,6 +109,19 @@ class LedgerRepository:
             where=members.c.status_changed_at <= statement.excluded.status_changed_at,
         )
         self.connection.execute(statement, rows)
+
+    def change_networks(self, member_ids: Iterable[str]) -> None:
+        """Give these members a fresh network token (their network events changed).
+
+        One random token for the whole change: never reused, so memory read inside a
+        transaction that rolls back cannot match a token that is later committed.
+        """
+        wanted = sorted(set(member_ids))
+        token = secrets.randbits(63)
+        for part in _chunks(wanted):
+            self.connection.execute(
+                update(members).where(members.c.member_id.in_(part)).values(network_version=token)
+            )
 
     def record_departures(self, departures: list[tuple[str, dt.datetime]]) -> None:
         for member_id, left_at in departures:

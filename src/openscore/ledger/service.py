@@ -17,12 +17,16 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from openscore.db.tables import NETWORK_TYPES
 from openscore.ledger.canonical import Prepared, prepare_event
 from openscore.ledger.catalogue import EventBase
 from openscore.ledger.files import Chunk
 from openscore.ledger.repository import LedgerRepository
 from openscore.ledger.schemas import IngestError, IngestReport
 from openscore.ledger.validation import Parsed
+
+#: Event types whose arrival changes a member's network token (``change_networks``).
+_NETWORK = frozenset(NETWORK_TYPES)
 
 #: The members cache is cleared past this size, so memory stays flat however many there are.
 MEMBER_CACHE_LIMIT = 500_000
@@ -117,6 +121,7 @@ class Ingestion:
         )
         if not self.repository.insert_events(accepted, all_new=known_new):
             return False
+        self.repository.change_networks(e.member_id for e in accepted if e.type in _NETWORK)
         for event_type, inserted in Counter(e.type for e in accepted).items():
             self.report.count(event_type, inserted=inserted)
         for position, found in sorted(errors.items()):

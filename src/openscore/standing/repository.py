@@ -46,6 +46,7 @@ from openscore.db.tables import (
 )
 from openscore.features import rules
 from openscore.features.inputs import events_arrow_schema, to_events_arrow
+from openscore.standing.network import NETWORK_COLUMNS, NetworkMemory, widen
 
 events = cast(Table, EventRecord.__table__)
 members = cast(Table, Member.__table__)
@@ -102,6 +103,23 @@ def ring_condition(
         ties,
         and_(events.c.type.in_(GROUP_TYPES), events.c.member_id.in_(sorted(co_members))),
     )
+
+
+def _ring_mask(
+    table: pa.Table, co_members: Collection[str], inside: Collection[str] | None
+) -> pa.ChunkedArray:
+    """:func:`ring_condition` over an events table in memory."""
+    kind = table.column("type")
+    ties = pc.is_in(kind, value_set=pa.array(_TIES))
+    if inside is not None:
+        peers = pc.is_in(table.column("peer_member_id"), value_set=pa.array(sorted(inside)))
+        ties = pc.and_(ties, peers)
+    mates = pa.array(sorted(co_members), pa.string())
+    spells = pc.and_(
+        pc.is_in(kind, value_set=pa.array(GROUP_TYPES)),
+        pc.is_in(table.column("member_id"), value_set=mates),
+    )
+    return pc.or_(pc.or_(pc.is_in(kind, value_set=pa.array(_FACT_TYPES)), ties), spells)
 
 
 def _field_among(dialect: str, name: str, values: Collection[str]) -> ColumnElement[bool]:
@@ -221,7 +239,37 @@ class StandingRepository:
             rows.extend(_driver_rows(self.session, query))
         return _events_arrow(rows)
 
-    def network_events(self, member_id: str, own: pa.Table) -> pa.Table:
+    def network_versions(self, member_ids: Iterable[str]) -> dict[str, int]:
+        """``member_id → `` network token (``members.network_version``) of these members."""
+        wanted = sorted(set(member_ids))
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            query = select(members.c.member_id, members.c.network_version).where(
+                members.c.member_id.in_(wanted[start : start + _CHUNK])
+            )
+            found.update({m: int(v) for m, v in self.session.execute(query)})
+        return found
+
+    def remembered_network_events(
+        self, member_ids: Iterable[str], memory: NetworkMemory
+    ) -> pa.Table:
+        """Every network event of these members: from ``memory`` where their token still
+        matches the store's, else read (after the tokens) and kept."""
+        tokens = self.network_versions(member_ids)
+        found, missing = memory.recall(tokens)
+        if missing:
+            read = self.network_events_of(missing)
+            memory.keep(read, tokens, missing)
+            found.append(read.select(list(NETWORK_COLUMNS)))
+        if not found:
+            # Members the store does not know (none: the ledger enrols first) have no rows.
+            return events_arrow_schema().empty_table()
+        # One chunk: a table of a few hundred members' slices filters and converts slowly.
+        return widen(pa.concat_tables(found).combine_chunks())
+
+    def network_events(
+        self, member_id: str, own: pa.Table, memory: NetworkMemory | None = None
+    ) -> pa.Table:
         """What the member's connections features read of other members' events: those of
         every member within ``PAGERANK_STEPS`` ties of the member and of every member who was
         ever in one of the member's groups, no more than the features need of each.
@@ -238,6 +286,10 @@ class StandingRepository:
         In the bench's city that is a third of the rows, and the member's features are what
         reading everyone gives (``tests/standing/test_network_index.py``). Reading more
         members than needed changes no feature (a group spell or tie of any state counts).
+
+        With ``memory``, each ring's members' network events come from it where their token
+        still matches (``openscore.standing.network``) and are narrowed in Arrow by the same
+        conditions: the same rows, without reading them.
         """
         dialect = self.session.get_bind().dialect.name
         co_members = self.group_members(_groups(own)) - {member_id}
@@ -249,14 +301,24 @@ class StandingRepository:
             if not ring:
                 break
             inside = seen if step == rules.PAGERANK_STEPS else None
-            table = self.network_events_of(ring, ring_condition(dialect, co_members & ring, inside))
+            if memory is None:
+                condition = ring_condition(dialect, co_members & ring, inside)
+                table = self.network_events_of(ring, condition)
+            else:
+                table = self.remembered_network_events(ring, memory)
+                table = table.filter(_ring_mask(table, co_members & ring, inside))
             seen |= ring
             found.append(table)
             ring = _peers(table)
         outer = co_members - seen
         if outer:
-            only = events.c.type.in_((*_FACT_TYPES, *GROUP_TYPES))
-            found.append(self.network_events_of(outer, only))
+            if memory is None:
+                only = events.c.type.in_((*_FACT_TYPES, *GROUP_TYPES))
+                found.append(self.network_events_of(outer, only))
+            else:
+                table = self.remembered_network_events(outer, memory)
+                facts = pa.array((*_FACT_TYPES, *GROUP_TYPES))
+                found.append(table.filter(pc.is_in(table.column("type"), value_set=facts)))
         return pa.concat_tables(found) if found else events_arrow_schema().empty_table()
 
     def group_members(self, group_ids: Iterable[str]) -> set[str]:

@@ -11,7 +11,9 @@ For a member who opted in to connections, the features come in two halves at onc
 thread computes those from the member's own events, and the evidence their likely reasons
 need, while the calling thread reads the network from the store and computes the connections
 dimension. DuckDB and the store's driver let go of the GIL while they work, so on two cores
-the halves overlap, and the member waits for the longer one rather than for both.
+the halves overlap, and the member waits for the longer one rather than for both. The
+network's rows come from memory where the store's tokens say they have not changed
+(``openscore.standing.network``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from openscore.scoring.reasons import principal_shortfalls
 from openscore.scoring.records import Reason, ScoreRecordIn, ScoreRecords, features_hash
 from openscore.scoring.scorer import ScoreResult, feature_points, score_features
 from openscore.standing.evidence import EvidenceFinder
+from openscore.standing.network import NetworkMemory
 from openscore.standing.repository import StandingRepository
 
 ChampionLoader = Callable[[], ScorecardArtefact | None]
@@ -76,6 +79,8 @@ class Rescorer:
         self._local = threading.local()
         self._made: list[tuple[OnlineFeatures, EvidenceFinder]] = []
         self._helpers: ThreadPoolExecutor | None = None
+        #: Members' network events between rescorings, checked against the store's tokens.
+        self.network_memory = NetworkMemory()
 
     def champion(self) -> ScorecardArtefact | None:
         if time.monotonic() - self._loaded >= CHAMPION_RELOAD_SECONDS:
@@ -149,7 +154,7 @@ class Rescorer:
         else:
             pending = self._helper_pool().submit(self._own_half, member_id, own, as_of, artefact)
             try:
-                network = repository.network_events(member_id, own)
+                network = repository.network_events(member_id, own, self.network_memory)
                 # The member's own lagged score counts too: a group's mean score includes
                 # everyone in it, as in the batch engines, which read every member's scores.
                 around = set(network.column("member_id").to_pylist()) | {member_id}
