@@ -125,11 +125,19 @@ def _ring_mask(
 def _field_among(dialect: str, name: str, values: Collection[str]) -> ColumnElement[bool]:
     """The event's field ``name`` is one of ``values``, bound as one parameter however many
     there are (a JSON array on SQLite, an array on PostgreSQL)."""
-    expression = field_sql(dialect, name)
+    return _among(dialect, field_sql(dialect, name), values)
+
+
+def _among(
+    dialect: str, expression: str, values: Collection[str], name: str = "values"
+) -> ColumnElement[bool]:
+    """``expression`` is one of ``values``, bound as one parameter (``name``) however many
+    there are, so the statement is compiled once whatever their number."""
     if dialect == "sqlite":
-        condition = f"{expression} IN (SELECT value FROM json_each(:values))"
-        return text(condition).bindparams(values=json.dumps(sorted(values)))  # type: ignore[return-value]
-    return text(f"{expression} = ANY(:values)").bindparams(values=sorted(values))  # type: ignore[return-value]
+        condition = text(f"{expression} IN (SELECT value FROM json_each(:{name}))")
+        return condition.bindparams(**{name: json.dumps(sorted(values))})  # type: ignore[return-value]
+    condition = text(f"{expression} = ANY(:{name})")
+    return condition.bindparams(**{name: sorted(values)})  # type: ignore[return-value]
 
 
 @cache
@@ -241,14 +249,14 @@ class StandingRepository:
 
     def network_versions(self, member_ids: Iterable[str]) -> dict[str, int]:
         """``member_id → `` network token (``members.network_version``) of these members."""
-        wanted = sorted(set(member_ids))
-        found: dict[str, int] = {}
-        for start in range(0, len(wanted), _CHUNK):
-            query = select(members.c.member_id, members.c.network_version).where(
-                members.c.member_id.in_(wanted[start : start + _CHUNK])
-            )
-            found.update({m: int(v) for m, v in self.session.execute(query)})
-        return found
+        wanted = set(member_ids)
+        if not wanted:
+            return {}
+        dialect = self.session.get_bind().dialect.name
+        query = select(members.c.member_id, members.c.network_version).where(
+            _among(dialect, "members.member_id", wanted)
+        )
+        return {m: int(v) for m, v in _driver_rows(self.session, query)}
 
     def remembered_network_events(
         self, member_ids: Iterable[str], memory: NetworkMemory
@@ -345,27 +353,29 @@ class StandingRepository:
         Without it, a member rescored on every event would bring their whole history, read
         again for every neighbour's rescoring, growing for as long as the service runs.
         """
-        wanted = sorted(set(member_ids))
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            query = select(scores.c.member_id, scores.c.as_of, scores.c.score).where(
-                scores.c.member_id.in_(chunk)
-            )
-            if as_of is not None:
-                cutoff = as_of - dt.timedelta(days=rules.SCORE_LAG_DAYS)
-                latest = (
-                    select(scores.c.member_id, func.max(scores.c.as_of).label("at"))
-                    .where(scores.c.member_id.in_(chunk), scores.c.as_of <= cutoff)
-                    .group_by(scores.c.member_id)
-                    .subquery()
+        wanted = set(member_ids)
+        if not wanted:
+            return []
+        dialect = self.session.get_bind().dialect.name
+        query = select(scores.c.member_id, scores.c.as_of, scores.c.score).where(
+            _among(dialect, "scores.member_id", wanted)
+        )
+        if as_of is not None:
+            cutoff = as_of - dt.timedelta(days=rules.SCORE_LAG_DAYS)
+            latest = (
+                select(scores.c.member_id, func.max(scores.c.as_of).label("at"))
+                .where(
+                    _among(dialect, "scores.member_id", wanted, "inner"),
+                    scores.c.as_of <= cutoff,
                 )
-                query = query.join(
-                    latest,
-                    and_(scores.c.member_id == latest.c.member_id, scores.c.as_of == latest.c.at),
-                )
-            found.extend(
-                {"member_id": r.member_id, "as_of": r.as_of, "score": float(r.score)}
-                for r in self.session.execute(query)
+                .group_by(scores.c.member_id)
+                .subquery()
             )
-        return found
+            query = query.join(
+                latest,
+                and_(scores.c.member_id == latest.c.member_id, scores.c.as_of == latest.c.at),
+            )
+        return [
+            {"member_id": r.member_id, "as_of": r.as_of, "score": float(r.score)}
+            for r in self.session.execute(query)
+        ]
