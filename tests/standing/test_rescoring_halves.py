@@ -95,7 +95,8 @@ def test_an_opted_in_members_record_is_what_one_thread_computes(
         currency="EUR",
         income_kind="salary",
     )
-    events = [*ties, joined("m-a", "g-1"), joined("m-c", "g-1"), pay]
+    alone_pay = pay.model_copy(update={"event_id": "pay-m-z", "member_id": "m-z"})
+    events = [*ties, joined("m-a", "g-1"), joined("m-c", "g-1"), pay, alone_pay]
     ingest_events(engine, events, origin="tests")
     rescorer = Rescorer(lambda: champion)
     halves: list[str] = []
@@ -118,27 +119,53 @@ def test_an_opted_in_members_record_is_what_one_thread_computes(
     assert linked is not None and alone is not None
     # The opted-in member's own half ran on a helper, the other member's in this thread.
     assert halves[0].startswith("own-features") and halves[1] == threading.current_thread().name
-    # One thread, one query, the same inputs: the same features, score, reasons, evidence.
+    # One thread, one query, the same inputs: the same features, score, reasons, evidence
+    # (the opted-out member's evidence was begun on a helper and finished on this thread).
+    network = network.filter(pc.not_equal(network.column("member_id"), "m-a"))
+    for record, member_id, others in ((linked, "m-a", network), (alone, "m-z", None)):
+        own = member_events(engine, member_id)
+        online, finder = OnlineFeatures(), EvidenceFinder()
+        try:
+            values = online.compute(member_id, own, as_of, network=others, scores=[])
+            assert values is not None
+            expected = score_features(champion, values)
+            trail = finder.find(own, as_of, [reason.feature for reason in expected.reasons])
+        finally:
+            online.close()
+            finder.close()
+        assert record.score == expected.score
+        assert [r.model_dump() for r in record.reasons] == [
+            {
+                "feature": reason.feature,
+                "points_below_best": reason.points_below_best,
+                "sentence": reason.sentence,
+                "evidence": trail[reason.feature],
+            }
+            for reason in expected.reasons
+        ]
+        income = next(r for r in record.reasons if r.feature == "monthly_income_12m")
+        assert [e["event_id"] for e in income.evidence] == [f"pay-{member_id}"]
+
+
+def test_a_finder_prepared_on_one_thread_is_finished_on_another(engine: Engine) -> None:
+    enrol(engine, "m-a")
     own = member_events(engine, "m-a")
-    online, finder = OnlineFeatures(), EvidenceFinder()
+    as_of = ENROLLED_AT + dt.timedelta(days=40)
+    finder = EvidenceFinder()
     try:
-        network = network.filter(pc.not_equal(network.column("member_id"), "m-a"))
-        values = online.compute("m-a", own, as_of, network=network, scores=[])
-        assert values is not None and values["verified_connections"] == 0
-        expected = score_features(champion, values)
-        trail = finder.find(own, as_of, [reason.feature for reason in expected.reasons])
-    finally:
-        online.close()
-        finder.close()
-    assert linked.score == expected.score
-    assert [r.model_dump() for r in linked.reasons] == [
-        {
-            "feature": reason.feature,
-            "points_below_best": reason.points_below_best,
-            "sentence": reason.sentence,
-            "evidence": trail[reason.feature],
+        whole = finder.find(own, as_of, ["membership_months", "identity_verified"])
+        preparing = threading.Thread(target=finder.prepare, args=(own, as_of))
+        preparing.start()
+        preparing.join()
+        try:
+            split = finder.trails(["membership_months", "identity_verified"])
+        finally:
+            finder.release()
+        # Released: the next member starts from empty tables.
+        assert finder.find(own.slice(0, 0), as_of, ["membership_months"]) == {
+            "membership_months": []
         }
-        for reason in expected.reasons
-    ]
-    assert linked.reasons[1].feature == "monthly_income_12m"
-    assert [e["event_id"] for e in linked.reasons[1].evidence] == ["pay-m-a"]
+    finally:
+        finder.close()
+    assert split == whole
+    assert [e["event_id"] for e in whole["membership_months"]] == ["enrol-m-a"]

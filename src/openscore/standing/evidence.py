@@ -72,7 +72,7 @@ def evidence_query(feature: str) -> str:
 
 
 class EvidenceFinder:
-    """Finds evidence rows for a few features of one member; one instance per thread.
+    """Finds evidence rows for a few features of one member; used by one thread at a time.
 
     As in ``OnlineFeatures``, the input tables are real tables refilled inside a transaction
     that is always rolled back, and every feature's query is prepared once against them.
@@ -97,22 +97,41 @@ class EvidenceFinder:
     def find(
         self, events: pa.Table, as_of: dt.datetime, features: list[str]
     ) -> dict[str, list[dict[str, Any]]]:
+        """The evidence rows of each of ``features`` (``prepare``, ``trails``, ``release``)."""
+        if not features:
+            return {}
+        self.prepare(events, as_of)
+        try:
+            return self.trails(features)
+        finally:
+            self.release()
+
+    def prepare(self, events: pa.Table, as_of: dt.datetime) -> None:
+        """Find the member's valid events, in a transaction ``release`` ends: the part of
+        the work that needs no feature named (a caller can run it while it scores)."""
         connection = self._connection
         connection.execute("BEGIN TRANSACTION")
         try:
             if events.num_rows:
                 connection.from_arrow(events).insert_into(EVENTS)
             connection.execute(f'INSERT INTO "{_PARAMS}" VALUES (?)', [as_of])
-            if features:
-                connection.execute("EXECUTE evidence_valid")
-            found: dict[str, list[dict[str, Any]]] = {}
-            for name in features:
-                statement = self._prepared.get(name)
-                rows = connection.execute(f"EXECUTE {statement}").fetchall() if statement else []
-                found[name] = [_row(row) for row in rows]
-            return found
-        finally:
+            connection.execute("EXECUTE evidence_valid")
+        except BaseException:
             connection.execute("ROLLBACK")
+            raise
+
+    def trails(self, features: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """After ``prepare``: each feature's evidence rows."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for name in features:
+            statement = self._prepared.get(name)
+            rows = self._connection.execute(f"EXECUTE {statement}").fetchall() if statement else []
+            found[name] = [_row(row) for row in rows]
+        return found
+
+    def release(self) -> None:
+        """End what ``prepare`` began (nothing is kept)."""
+        self._connection.execute("ROLLBACK")
 
     def close(self) -> None:
         self._connection.close()

@@ -77,7 +77,11 @@ class Rescorer:
         self._loaded = -1e18
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._made: list[tuple[OnlineFeatures, EvidenceFinder]] = []
+        self._made: list[OnlineFeatures] = []
+        # Evidence finders are lent, not bound to threads: one is prepared on a helper
+        # thread and finished on the request's.
+        self._finders: list[EvidenceFinder] = []
+        self._free: list[EvidenceFinder] = []
         self._helpers: ThreadPoolExecutor | None = None
         #: Members' network events between rescorings, checked against the store's tokens.
         self.network_memory = NetworkMemory()
@@ -89,16 +93,45 @@ class Rescorer:
                 self._loaded = time.monotonic()
         return self._champion
 
-    def _engines(self) -> tuple[OnlineFeatures, EvidenceFinder]:
-        engines: tuple[OnlineFeatures, EvidenceFinder] | None = getattr(
-            self._local, "engines", None
-        )
-        if engines is None:
-            engines = (OnlineFeatures(), EvidenceFinder())
-            self._local.engines = engines
+    def _online(self) -> OnlineFeatures:
+        """This thread's online features engine."""
+        online: OnlineFeatures | None = getattr(self._local, "online", None)
+        if online is None:
+            online = self._local.online = OnlineFeatures()
             with self._lock:
-                self._made.append(engines)
-        return engines
+                self._made.append(online)
+        return online
+
+    def _lend_finder(self) -> EvidenceFinder:
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+        finder = EvidenceFinder()
+        with self._lock:
+            self._finders.append(finder)
+        return finder
+
+    def _take_back(self, finder: EvidenceFinder) -> None:
+        with self._lock:
+            self._free.append(finder)
+
+    def _prepared_finder(self, own: pa.Table, as_of: dt.datetime) -> EvidenceFinder:
+        """A finder that has found the member's valid events (``EvidenceFinder.prepare``)."""
+        finder = self._lend_finder()
+        try:
+            finder.prepare(own, as_of)
+        except BaseException:
+            self._take_back(finder)
+            raise
+        return finder
+
+    def _trails(self, finder: EvidenceFinder, features: list[str]) -> Trail:
+        """A prepared finder's trails of ``features``; the finder is released and back."""
+        try:
+            return finder.trails(features)
+        finally:
+            finder.release()
+            self._take_back(finder)
 
     def _helper_pool(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -121,10 +154,12 @@ class Rescorer:
             helpers.shutdown(wait=True)
         with self._lock:
             made, self._made = self._made, []
+            finders, self._finders, self._free = self._finders, [], []
             self._local = threading.local()
-        for features, evidence in made:
-            features.close()
-            evidence.close()
+        for online in made:
+            online.close()
+        for finder in finders:
+            finder.close()
 
     def features(
         self, repository: StandingRepository, member_id: str, as_of: dt.datetime
@@ -149,7 +184,18 @@ class Rescorer:
             return None
         own = repository.member_events_table(member_id)
         linked: Values | None = None
-        if not opted_in:
+        if not opted_in and artefact is not None:
+            # The evidence's valid events are found on a helper while this thread computes
+            # the features; the reasons' trails follow in a fraction of a millisecond each.
+            preparing = self._helper_pool().submit(self._prepared_finder, own, as_of)
+            try:
+                half = self._own_half(member_id, own, as_of, None)
+            finally:
+                finder = preparing.result()
+            likely = [] if half is None else likely_reasons(artefact, half.values)
+            trail = self._trails(finder, likely)
+            half = None if half is None else _OwnHalf(half.values, half.opted_in, trail)
+        elif not opted_in:
             half = self._own_half(member_id, own, as_of, None)
         else:
             pending = self._helper_pool().submit(self._own_half, member_id, own, as_of, artefact)
@@ -159,7 +205,7 @@ class Rescorer:
                 # everyone in it, as in the batch engines, which read every member's scores.
                 around = set(network.column("member_id").to_pylist()) | {member_id}
                 scores = repository.scores_of(around, as_of)
-                online, _ = self._engines()
+                online = self._online()
                 linked = online.connections(member_id, own, as_of, network=network, scores=scores)
             finally:
                 half = pending.result()
@@ -169,8 +215,7 @@ class Rescorer:
         if linked is None and half.opted_in:
             # The ledger says opted in where the members table did not (yet): the features
             # of an empty network, as OnlineFeatures.compute gives without one.
-            online, _ = self._engines()
-            linked = online.connections(member_id, own, as_of)
+            linked = self._online().connections(member_id, own, as_of)
         if linked is not None:
             values.update(linked)
         return values, own, half.trail
@@ -182,21 +227,24 @@ class Rescorer:
         as_of: dt.datetime,
         artefact: ScorecardArtefact | None,
     ) -> _OwnHalf | None:
-        online, finder = self._engines()
-        found = online.own(member_id, own, as_of)
+        found = self._online().own(member_id, own, as_of)
         if found is None:
             return None
         values, opted_in = found
         if artefact is None:
             return _OwnHalf(values, opted_in, {})
-        return _OwnHalf(values, opted_in, finder.find(own, as_of, likely_reasons(artefact, values)))
+        trail = self.evidence(own, as_of, likely_reasons(artefact, values))
+        return _OwnHalf(values, opted_in, trail)
 
     def evidence(self, own: pa.Table, as_of: dt.datetime, features: list[str]) -> Trail:
-        """The events behind each of ``features`` (the evidence trail), by this thread's finder."""
+        """The events behind each of ``features`` (the evidence trail), by a lent finder."""
         if not features:
             return {}
-        _, finder = self._engines()
-        return finder.find(own, as_of, features)
+        finder = self._lend_finder()
+        try:
+            return finder.find(own, as_of, features)
+        finally:
+            self._take_back(finder)
 
     def rescore(
         self,
