@@ -59,6 +59,7 @@ def _child(kind: str, lake: Path, as_of: dt.datetime, out: Path) -> dict[str, An
 
 def _run_child(kind: str, lake: Path, as_of: dt.datetime, out: Path) -> None:
     started = time.perf_counter()
+    jvm_peak = 0.0
     if kind == "bare":
         import duckdb
 
@@ -76,13 +77,49 @@ def _run_child(kind: str, lake: Path, as_of: dt.datetime, out: Path) -> None:
         engine = get_engine(kind, config)
         try:
             rows = engine.write(FeatureRequest(as_of=as_of, lake=lake), out)
+            if kind == "spark":
+                jvm_peak = _jvm_peak_mb()
         finally:
             engine.close()
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if kind == "spark":  # the JVM is a child process: its memory is not in RUSAGE_SELF
-        peak += resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # Spark's work is in the JVM, a child process still running here: its peak is read
+    # from /proc before the session stops and added to ours.
+    peak = _own_peak_mb() + jvm_peak
     print(json.dumps({"seconds": seconds, "peak_mb": peak, "rows": rows}))
+
+
+def _jvm_peak_mb() -> float:
+    """The peak resident memory of this process's Spark JVM (0 if it cannot be read)."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    process = getattr(gateway, "proc", None) if gateway is not None else None
+    if process is None:
+        return 0.0
+    return _peak_mb_of(f"/proc/{process.pid}/status")
+
+
+def _own_peak_mb() -> float:
+    """This process's peak resident memory since it started.
+
+    Not ``ru_maxrss``: Linux carries it across ``exec``, so a child started by a parent that
+    had simulated a million-member city reported the parent's 4.3 GB whatever it used itself.
+    ``VmHWM`` belongs to the process's own address space, new at ``exec``.
+    """
+    return _peak_mb_of("/proc/self/status") or (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )
+
+
+def _peak_mb_of(status: str) -> float:
+    """``VmHWM`` from a Linux ``/proc/<pid>/status`` file, in MB (0 if not there)."""
+    try:
+        for line in Path(status).read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def _events(lake: Path) -> int:
