@@ -23,7 +23,7 @@ import ibis
 import ibis.expr.types as ir
 
 from openscore.features import rules
-from openscore.features.catalogue import DENIED_VALUES, FEATURES
+from openscore.features.catalogue import DENIED_VALUES, FEATURES, Dimension, features_by_name
 from openscore.features.graph import connection_features
 from openscore.features.inputs import disputes_table, events_table, scores_table
 from openscore.features.plan import AS_OF, Gather, Plan, join_parts
@@ -309,21 +309,9 @@ def build_plan(gather: Gather = join_parts) -> Plan:
     ``gather`` puts the parts beside the members: joins for a lake, a stack for one member
     (``plan.stack_parts``); the values are the same.
     """
-    plan = Plan()
-    valid = plan.add("valid", valid_events(events_table(), disputes_table()))
-    spine = plan.add("members", member_spine(valid))
+    plan, valid, spine = _start()
     network = connection_features(plan, valid, spine, scores_table(), gather)
-    parts = [
-        simple_counts(valid),
-        money_flows(valid),
-        spending_spread(valid),
-        obligations(valid),
-        loans(valid),
-        judgments(valid),
-        deposit_free_rentals(valid),
-        network,
-    ]
-    plan.add("features", _finish(gather(spine, parts)))
+    plan.add("features", _finish(gather(spine, [*_own_parts(valid), network])))
     return plan
 
 
@@ -336,10 +324,30 @@ def own_plan(gather: Gather = join_parts) -> Plan:
     network is read. The other dimensions read no one else's events, so splitting changes
     no value (``tests/features`` hold the online path to the reference).
     """
+    plan, valid, spine = _start()
+    parts = [*_own_parts(valid), _no_connections(spine)]
+    plan.add("features", _finish(gather(spine, parts), keep=("opted_in",)))
+    return plan
+
+
+def connections_plan(gather: Gather = join_parts) -> Plan:
+    """The connections dimension's features alone (empty unless the member opted in)."""
+    plan, valid, spine = _start()
+    network = connection_features(plan, valid, spine, scores_table(), gather)
+    plan.add("features", network.select("member_id", *_cast(network, CONNECTIONS_FEATURES)))
+    return plan
+
+
+def _start() -> tuple[Plan, ibis.Table, ibis.Table]:
+    """A plan's first stages: the events that count, and the members."""
     plan = Plan()
     valid = plan.add("valid", valid_events(events_table(), disputes_table()))
-    spine = plan.add("members", member_spine(valid))
-    parts = [
+    return plan, valid, plan.add("members", member_spine(valid))
+
+
+def _own_parts(valid: ibis.Table) -> list[ibis.Table]:
+    """The parts that read only each member's own events (every dimension but one)."""
+    return [
         simple_counts(valid),
         money_flows(valid),
         spending_spread(valid),
@@ -347,36 +355,25 @@ def own_plan(gather: Gather = join_parts) -> Plan:
         loans(valid),
         judgments(valid),
         deposit_free_rentals(valid),
-        _no_connections(spine),
     ]
-    plan.add("features", _finish(gather(spine, parts), keep=("opted_in",)))
-    return plan
-
-
-def connections_plan(gather: Gather = join_parts) -> Plan:
-    """The connections dimension's features alone (empty unless the member opted in)."""
-    plan = Plan()
-    valid = plan.add("valid", valid_events(events_table(), disputes_table()))
-    spine = plan.add("members", member_spine(valid))
-    network = connection_features(plan, valid, spine, scores_table(), gather)
-    plan.add("features", network.select("member_id", *_cast(network, CONNECTIONS_FEATURES)))
-    return plan
 
 
 #: The features of the connections dimension, in catalogue order.
-CONNECTIONS_FEATURES = tuple(spec.name for spec in FEATURES if spec.dimension == "connections")
+CONNECTIONS_FEATURES = tuple(
+    spec.name for spec in FEATURES if spec.dimension == Dimension.connections
+)
 
 
 def _no_connections(spine: ibis.Table) -> ibis.Table:
-    kinds = {spec.name: spec.kind for spec in FEATURES}
+    specs = features_by_name()
     return spine.select(
-        "member_id", **{name: ibis.null(kinds[name]) for name in CONNECTIONS_FEATURES}
+        "member_id", **{name: ibis.null(specs[name].kind) for name in CONNECTIONS_FEATURES}
     )
 
 
 def _cast(t: ibis.Table, names: Iterable[str]) -> dict[str, ir.Value]:
-    kinds = {spec.name: spec.kind for spec in FEATURES}
-    return {name: t[name].cast(kinds[name]) for name in names}
+    specs = features_by_name()
+    return {name: t[name].cast(specs[name].kind) for name in names}
 
 
 def _ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:

@@ -22,7 +22,7 @@ import datetime as dt
 import threading
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import duckdb
 import ibis
@@ -76,6 +76,9 @@ _SENTINEL = dt.datetime(2199, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
 _SENTINEL_SQL = "MAKE_TIMESTAMPTZ(2199, 1, 2, 3, 4, 5.678901, 'UTC')"
 
 Values = dict[str, int | float | None]
+
+#: Input rows: an Arrow table, or mappings by column.
+Rows: TypeAlias = pa.Table | Iterable[Mapping[str, Any]]
 
 
 _PARAMS = "online_params"
@@ -168,31 +171,29 @@ class OnlineFeatures:
     def compute(
         self,
         member_id: str,
-        events: pa.Table | Iterable[Mapping[str, Any]],
+        events: Rows,
         as_of: dt.datetime,
         *,
-        network: pa.Table | Iterable[Mapping[str, Any]] | None = None,
-        disputes: pa.Table | Iterable[Mapping[str, Any]] | None = None,
-        scores: pa.Table | Iterable[Mapping[str, Any]] | None = None,
+        network: Rows | None = None,
+        disputes: Rows | None = None,
+        scores: Rows | None = None,
     ) -> Values | None:
         """The member's features as of ``as_of``; None if not a member then.
 
         The whole plan in one query: in one thread, cheaper than the halves one after the
         other for a member who opted in (one query's fixed cost instead of two).
         """
-        table = to_events_arrow(events)
-        if network is not None:
-            table = pa.concat_tables([table, to_events_arrow(network)])
+        table = _with_network(to_events_arrow(events), network)
         row = self._run("whole", member_id, table, as_of, disputes, scores)
         return None if row is None else dict(zip(feature_names(), row[1:], strict=True))
 
     def own(
         self,
         member_id: str,
-        events: pa.Table | Iterable[Mapping[str, Any]],
+        events: Rows,
         as_of: dt.datetime,
         *,
-        disputes: pa.Table | Iterable[Mapping[str, Any]] | None = None,
+        disputes: Rows | None = None,
     ) -> tuple[Values, bool] | None:
         """Every feature but the connections dimension's (empty), and whether the member
         opted in to that dimension; None if not a member as of ``as_of``."""
@@ -205,19 +206,18 @@ class OnlineFeatures:
     def connections(
         self,
         member_id: str,
-        events: pa.Table | Iterable[Mapping[str, Any]],
+        events: Rows,
         as_of: dt.datetime,
         *,
-        network: pa.Table | Iterable[Mapping[str, Any]] | None = None,
-        disputes: pa.Table | Iterable[Mapping[str, Any]] | None = None,
-        scores: pa.Table | Iterable[Mapping[str, Any]] | None = None,
+        network: Rows | None = None,
+        disputes: Rows | None = None,
+        scores: Rows | None = None,
     ) -> Values:
         """The connections dimension's features (empty if the member did not opt in)."""
         # Of the member's own events this half reads what it reads of anyone's.
-        table = to_events_arrow(events)
-        table = table.filter(pc.is_in(table.column("type"), value_set=_NETWORK_TYPES))
-        if network is not None:
-            table = pa.concat_tables([table, to_events_arrow(network)])
+        own = to_events_arrow(events)
+        own = own.filter(pc.is_in(own.column("type"), value_set=_NETWORK_TYPES))
+        table = _with_network(own, network)
         row = self._run("connections", member_id, table, as_of, disputes, scores)
         if row is None:
             return dict.fromkeys(CONNECTIONS_FEATURES)
@@ -229,8 +229,8 @@ class OnlineFeatures:
         member_id: str,
         events: pa.Table,
         as_of: dt.datetime,
-        disputes: pa.Table | Iterable[Mapping[str, Any]] | None,
-        scores: pa.Table | Iterable[Mapping[str, Any]] | None,
+        disputes: Rows | None,
+        scores: Rows | None,
     ) -> tuple[Any, ...] | None:
         if threading.get_ident() != self._thread:
             raise RuntimeError("an OnlineFeatures instance belongs to the thread that made it")
@@ -265,9 +265,14 @@ class OnlineFeatures:
 _NETWORK_TYPES = pa.array(sorted(NETWORK_EVENT_TYPES), pa.string())
 
 
+def _with_network(own: pa.Table, network: Rows | None) -> pa.Table:
+    """The member's events and, if given, their neighbourhood's, as one table."""
+    return own if network is None else pa.concat_tables([own, to_events_arrow(network)])
+
+
 def compute_member(
     member_id: str,
-    events: pa.Table | Iterable[Mapping[str, Any]],
+    events: Rows,
     as_of: dt.datetime,
     **inputs: Any,
 ) -> Values | None:

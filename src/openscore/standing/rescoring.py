@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
@@ -183,32 +183,10 @@ class Rescorer:
         if opted_in is None:
             return None
         own = repository.member_events_table(member_id)
-        linked: Values | None = None
-        if not opted_in and artefact is not None:
-            # The evidence's valid events are found on a helper while this thread computes
-            # the features; the reasons' trails follow in a fraction of a millisecond each.
-            preparing = self._helper_pool().submit(self._prepared_finder, own, as_of)
-            try:
-                half = self._own_half(member_id, own, as_of, None)
-            finally:
-                finder = preparing.result()
-            likely = [] if half is None else likely_reasons(artefact, half.values)
-            trail = self._trails(finder, likely)
-            half = None if half is None else _OwnHalf(half.values, half.opted_in, trail)
-        elif not opted_in:
-            half = self._own_half(member_id, own, as_of, None)
+        if opted_in:
+            half, linked = self._with_network(repository, member_id, own, as_of, artefact)
         else:
-            pending = self._helper_pool().submit(self._own_half, member_id, own, as_of, artefact)
-            try:
-                network = repository.network_events(member_id, own, self.network_memory)
-                # The member's own lagged score counts too: a group's mean score includes
-                # everyone in it, as in the batch engines, which read every member's scores.
-                around = set(network.column("member_id").to_pylist()) | {member_id}
-                scores = repository.scores_of(around, as_of)
-                online = self._online()
-                linked = online.connections(member_id, own, as_of, network=network, scores=scores)
-            finally:
-                half = pending.result()
+            half, linked = self._alone(member_id, own, as_of, artefact), None
         if half is None:
             return None
         values = dict(half.values)
@@ -219,6 +197,50 @@ class Rescorer:
         if linked is not None:
             values.update(linked)
         return values, own, half.trail
+
+    def _alone(
+        self,
+        member_id: str,
+        own: pa.Table,
+        as_of: dt.datetime,
+        artefact: ScorecardArtefact | None,
+    ) -> _OwnHalf | None:
+        """The own half of a member who did not opt in. With ``artefact``, the evidence's
+        valid events are found on a helper while this thread computes the features; the
+        reasons' trails follow in a fraction of a millisecond each."""
+        if artefact is None:
+            return self._own_half(member_id, own, as_of, None)
+        preparing = self._helper_pool().submit(self._prepared_finder, own, as_of)
+        try:
+            half = self._own_half(member_id, own, as_of, None)
+        finally:
+            finder = preparing.result()
+        trail = self._trails(finder, [] if half is None else likely_reasons(artefact, half.values))
+        return None if half is None else replace(half, trail=trail)
+
+    def _with_network(
+        self,
+        repository: StandingRepository,
+        member_id: str,
+        own: pa.Table,
+        as_of: dt.datetime,
+        artefact: ScorecardArtefact | None,
+    ) -> tuple[_OwnHalf | None, Values]:
+        """The own half (on a helper, with its likely reasons' evidence) and, meanwhile on
+        this thread, the network read and the connections half."""
+        pending = self._helper_pool().submit(self._own_half, member_id, own, as_of, artefact)
+        try:
+            network = repository.network_events(member_id, own, self.network_memory)
+            # The member's own lagged score counts too: a group's mean score includes
+            # everyone in it, as in the batch engines, which read every member's scores.
+            around = set(network.column("member_id").to_pylist()) | {member_id}
+            scores = repository.scores_of(around, as_of)
+            linked = self._online().connections(
+                member_id, own, as_of, network=network, scores=scores
+            )
+        finally:
+            half = pending.result()
+        return half, linked
 
     def _own_half(
         self,
