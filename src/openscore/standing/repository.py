@@ -46,22 +46,12 @@ from openscore.db.tables import (
 )
 from openscore.features import rules
 from openscore.features.inputs import events_arrow_schema, to_events_arrow
-from openscore.standing.network import NETWORK_COLUMNS, NetworkMemory, widen
+from openscore.standing.network import FACT_TYPES, TIE_TYPES, Gathering, Kept, NetworkMemory
 
 events = cast(Table, EventRecord.__table__)
 members = cast(Table, Member.__table__)
 scores = cast(Table, ScoreRecord.__table__)
 
-_TIES = ("connection_made", "connection_removed")
-#: What the connections features need of a member at the edge of a neighbourhood besides
-#: their ties: the facts that make them a member of the graph and the value a walk reads.
-_FACT_TYPES = (
-    "member_enrolled",
-    "member_left",
-    "identity_verified",
-    "loan_defaulted",
-    "event_retracted",
-)
 _CHUNK = 5_000
 
 
@@ -95,31 +85,14 @@ def ring_condition(
     """What the connections features read of the members of a ring around a member: the
     facts that make them members, their ties (only those to members ``inside``, at the edge)
     and, for those who are also ``co_members`` of the member's groups, their group spells."""
-    ties: ColumnElement[bool] = events.c.type.in_(_TIES)
+    ties: ColumnElement[bool] = events.c.type.in_(TIE_TYPES)
     if inside is not None:
         ties = and_(ties, _field_among(dialect, "peer_member_id", inside))
     return or_(
-        events.c.type.in_(_FACT_TYPES),
+        events.c.type.in_(FACT_TYPES),
         ties,
         and_(events.c.type.in_(GROUP_TYPES), events.c.member_id.in_(sorted(co_members))),
     )
-
-
-def _ring_mask(
-    table: pa.Table, co_members: Collection[str], inside: Collection[str] | None
-) -> pa.ChunkedArray:
-    """:func:`ring_condition` over an events table in memory."""
-    kind = table.column("type")
-    ties = pc.is_in(kind, value_set=pa.array(_TIES))
-    if inside is not None:
-        peers = pc.is_in(table.column("peer_member_id"), value_set=pa.array(sorted(inside)))
-        ties = pc.and_(ties, peers)
-    mates = pa.array(sorted(co_members), pa.string())
-    spells = pc.and_(
-        pc.is_in(kind, value_set=pa.array(GROUP_TYPES)),
-        pc.is_in(table.column("member_id"), value_set=mates),
-    )
-    return pc.or_(pc.or_(pc.is_in(kind, value_set=pa.array(_FACT_TYPES)), ties), spells)
 
 
 def _field_among(dialect: str, name: str, values: Collection[str]) -> ColumnElement[bool]:
@@ -203,7 +176,7 @@ def _events_arrow(rows: Sequence[Any]) -> pa.Table:
 
 def _peers(table: pa.Table) -> set[str]:
     """The other ends of the tie events in an events table."""
-    ties = table.filter(pc.is_in(table.column("type"), value_set=pa.array(_TIES)))
+    ties = table.filter(pc.is_in(table.column("type"), value_set=pa.array(TIE_TYPES)))
     return {peer for peer in ties.column("peer_member_id").to_pylist() if peer is not None}
 
 
@@ -260,20 +233,15 @@ class StandingRepository:
 
     def remembered_network_events(
         self, member_ids: Iterable[str], memory: NetworkMemory
-    ) -> pa.Table:
+    ) -> dict[str, Kept]:
         """Every network event of these members: from ``memory`` where their token still
-        matches the store's, else read (after the tokens) and kept."""
+        matches the store's, else read (after the tokens) and kept. Members the store does
+        not know have no token and no rows, and are left out."""
         tokens = self.network_versions(member_ids)
         found, missing = memory.recall(tokens)
         if missing:
-            read = self.network_events_of(missing)
-            memory.keep(read, tokens, missing)
-            found.append(read.select(list(NETWORK_COLUMNS)))
-        if not found:
-            # Members the store does not know (none: the ledger enrols first) have no rows.
-            return events_arrow_schema().empty_table()
-        # One chunk: a table of a few hundred members' slices filters and converts slowly.
-        return widen(pa.concat_tables(found).combine_chunks())
+            found.update(memory.keep(self.network_events_of(missing), tokens, missing))
+        return found
 
     def network_events(
         self, member_id: str, own: pa.Table, memory: NetworkMemory | None = None
@@ -296,11 +264,13 @@ class StandingRepository:
         members than needed changes no feature (a group spell or tie of any state counts).
 
         With ``memory``, each ring's members' network events come from it where their token
-        still matches (``openscore.standing.network``) and are narrowed in Arrow by the same
-        conditions: the same rows, without reading them.
+        still matches (``openscore.standing.network``), kept split into facts, ties and
+        spells, and are taken by the same conditions: the same rows, without reading them.
         """
-        dialect = self.session.get_bind().dialect.name
         co_members = self.group_members(_groups(own)) - {member_id}
+        if memory is not None:
+            return self._remembered_network(member_id, own, co_members, memory)
+        dialect = self.session.get_bind().dialect.name
         seen = {member_id}
         found: list[pa.Table] = []
         ring = _peers(own)
@@ -309,25 +279,47 @@ class StandingRepository:
             if not ring:
                 break
             inside = seen if step == rules.PAGERANK_STEPS else None
-            if memory is None:
-                condition = ring_condition(dialect, co_members & ring, inside)
-                table = self.network_events_of(ring, condition)
-            else:
-                table = self.remembered_network_events(ring, memory)
-                table = table.filter(_ring_mask(table, co_members & ring, inside))
+            condition = ring_condition(dialect, co_members & ring, inside)
+            table = self.network_events_of(ring, condition)
             seen |= ring
             found.append(table)
             ring = _peers(table)
         outer = co_members - seen
         if outer:
-            if memory is None:
-                only = events.c.type.in_((*_FACT_TYPES, *GROUP_TYPES))
-                found.append(self.network_events_of(outer, only))
-            else:
-                table = self.remembered_network_events(outer, memory)
-                facts = pa.array((*_FACT_TYPES, *GROUP_TYPES))
-                found.append(table.filter(pc.is_in(table.column("type"), value_set=facts)))
+            only = events.c.type.in_((*FACT_TYPES, *GROUP_TYPES))
+            found.append(self.network_events_of(outer, only))
         return pa.concat_tables(found) if found else events_arrow_schema().empty_table()
+
+    def _remembered_network(
+        self, member_id: str, own: pa.Table, co_members: set[str], memory: NetworkMemory
+    ) -> pa.Table:
+        """``network_events`` from members' kept rows: the rings come from the peers kept
+        with them, each member's facts, ties and spells are taken whole as the conditions
+        say (the last ring's ties only to the rings inside), and gathered once."""
+        seen = {member_id}
+        gathering = Gathering()
+        ring = _peers(own)
+        for step in range(1, rules.PAGERANK_STEPS + 1):
+            ring -= seen
+            if not ring:
+                break
+            inside = set(seen) if step == rules.PAGERANK_STEPS else None
+            kept = self.remembered_network_events(ring, memory)
+            for member, held in kept.items():
+                gathering.take(held, held.facts)
+                if inside is None:
+                    gathering.take(held, held.ties)
+                else:
+                    gathering.take_ties_to(held, inside)
+                if member in co_members:
+                    gathering.take(held, held.spells)
+            seen |= ring
+            ring = set().union(*(held.peers for held in kept.values()))
+        outer = co_members - seen
+        for held in self.remembered_network_events(outer, memory).values() if outer else ():
+            gathering.take(held, held.facts)
+            gathering.take(held, held.spells)
+        return gathering.table()
 
     def group_members(self, group_ids: Iterable[str]) -> set[str]:
         """Everyone with a ``group_joined`` or ``group_left`` event in these groups."""
