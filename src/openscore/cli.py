@@ -338,7 +338,3 @@ def demo(
     except KeyboardInterrupt:
         errors.print("stopped; nothing is half-written, and the next run picks up from here")
         raise typer.Exit(130) from None
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    app()
