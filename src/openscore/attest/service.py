@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import orjson
 from cryptography.fernet import Fernet
-from joserfc import jwt
+from joserfc import jws
 from joserfc.jwk import KeySet, OKPKey
+from joserfc.jws import JWSRegistry
 
 from openscore.attest.repository import SigningKeysRepository
 from openscore.attest.schemas import (
@@ -28,6 +29,9 @@ from openscore.attest.schemas import (
     JsonWebKeySet,
     Standing,
 )
+
+#: The JWS registry every attestation is signed through (Ed25519 only).
+_SIGNING = JWSRegistry(algorithms=[ALGORITHM])
 
 #: How often a running service re-reads the keys (a rotation elsewhere shows within this).
 RELOAD_SECONDS = 5.0
@@ -129,5 +133,8 @@ class KeyRing:
             "standing": standing.model_dump(exclude_none=True),
         }
         header = {"alg": ALGORITHM, "kid": kid, "typ": "JWT"}
-        token = jwt.encode(header, claims, key, algorithms=[ALGORITHM])
+        # A JWT's compact JWS, signed through joserfc's JWS layer with the claims as JSON
+        # bytes and one registry for every call: jwt.encode builds a registry per token and
+        # dumps the claims with the standard library, a third of signing's time.
+        token = jws.serialize_compact(header, orjson.dumps(claims), key, registry=_SIGNING)
         return Attestation(token, kid, jti, dt.datetime.fromtimestamp(expires, dt.UTC))
