@@ -98,13 +98,26 @@ class RightsRepository:
     def active_grants(
         self, wanted: Iterable[tuple[str, str, str]], now: dt.datetime
     ) -> dict[tuple[str, str, str], Row[Any]]:
-        """``(member_id, partner_id, purpose) → `` the live grant (the latest granted), for
-        those of ``wanted`` that have one, locked against change as ``active_grant``'s."""
+        """``(member_id, partner_id, purpose) → `` the live grant (the latest granted: its
+        ``grant_id`` and ``level``), for those of ``wanted`` that have one, locked against
+        change as ``active_grant``'s.
+
+        Only the columns an authorisation needs, the latest last by the store's order: the
+        standing desk reads one per query, and turning a whole grant row's instants into
+        datetimes was a fifth of the read.
+        """
         keys = sorted(set(wanted))
         found: dict[tuple[str, str, str], Row[Any]] = {}
+        columns = (
+            grants.c.member_id,
+            grants.c.partner_id,
+            grants.c.purpose,
+            grants.c.grant_id,
+            grants.c.level,
+        )
         for start in range(0, len(keys), 1_000):
             query = (
-                select(grants)
+                select(*columns)
                 .where(
                     tuple_(grants.c.member_id, grants.c.partner_id, grants.c.purpose).in_(
                         keys[start : start + 1_000]
@@ -112,16 +125,11 @@ class RightsRepository:
                     grants.c.revoked_at.is_(None),
                     grants.c.expires_at > now,
                 )
+                .order_by(grants.c.granted_at, grants.c.grant_id)
                 .with_for_update(read=True)
             )
             for row in self.session.execute(query):
-                key = (row.member_id, row.partner_id, row.purpose)
-                known = found.get(key)
-                if known is None or (row.granted_at, row.grant_id) > (
-                    known.granted_at,
-                    known.grant_id,
-                ):
-                    found[key] = row
+                found[(row.member_id, row.partner_id, row.purpose)] = cast(Row[Any], row)
         return found
 
     def change_grant(self, grant_id: str, **values: Any) -> None:
