@@ -125,10 +125,10 @@ def create_app(
     )
     install_problem_handlers(app)
     for router in (
-        accounts_router,
-        partners_router,
-        rights_router,
         standing_router,
+        partners_router,
+        accounts_router,
+        rights_router,
         attest_router,
         pages_router,
     ):

@@ -71,11 +71,16 @@ class ServiceState:
     partner_keys: TTLCache[str, PartnerCaller]
 
 
+def service_state(request: Request) -> ServiceState:
+    """The app's service state (what ``State`` gives, without a dependency to solve)."""
+    state: ServiceState = request.app.state.service
+    return state
+
+
 async def get_state(request: Request) -> ServiceState:
     # A coroutine, so that FastAPI runs it in the event loop: a plain function would cost a
     # hop to the thread pool and back for an attribute read, on every request.
-    state: ServiceState = request.app.state.service
-    return state
+    return service_state(request)
 
 
 State = Annotated[ServiceState, Depends(get_state)]
@@ -227,14 +232,17 @@ def current_member(request: Request, state: State) -> MemberCaller:
     return MemberCaller(member_id=member_id, token=token)
 
 
-async def current_partner(request: Request, state: State) -> PartnerCaller:
+async def current_partner(request: Request) -> PartnerCaller:
     """The partner whose API key this is, trusted for ``PARTNER_KEY_TTL`` once read.
 
     A coroutine: a key read in the last few seconds is answered from memory on the event
     loop, without the hop to the thread pool and the two reads that finding it costs (most
     of a standing query's work at 32 clients). Only live partner keys are remembered, by
-    their hash; any other credential is read from the store every time.
+    their hash; any other credential is read from the store every time. The service state
+    comes from the request rather than the ``State`` dependency: FastAPI solves each
+    dependency again on every request, and this one is on every partner call.
     """
+    state = service_state(request)
     token = bearer_token(request)
     known = secret_hash(token) if token is not None else None
     caller = state.partner_keys.get(known) if known is not None else None

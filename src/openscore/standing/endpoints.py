@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from openscore.api.deps import (
     CurrentMember,
@@ -14,6 +14,7 @@ from openscore.api.deps import (
     UnitOfWorkRoute,
     now,
     require_scope,
+    service_state,
 )
 from openscore.api.problems import problem_responses
 from openscore.partners.schemas import Scope
@@ -31,6 +32,27 @@ from openscore.standing.schemas import (
 )
 
 router = APIRouter(tags=["standing"], route_class=UnitOfWorkRoute)
+
+
+# Partners' standing queries come first: the route table is searched in order for every
+# request, and they are most of the service's traffic.
+@router.get("/v1/standing/{pseudonym}", responses=problem_responses(401, 403, 404, 422, 429))
+async def partner_standing(
+    pseudonym: Annotated[str, Path(pattern=r"^psn_[A-Za-z0-9_\-]{1,60}$")],
+    purpose: Purpose,
+    partner: CurrentPartner,
+    request: Request,
+) -> StandingOut:
+    """A member's standing as their consent grant allows, with a signed attestation.
+
+    Logged in the member's access log in the same transaction, committed before the answer.
+    """
+    require_scope(partner, Scope.standing_read)
+    # A coroutine with no unit of work of its own: the desk answers queries in batches, one
+    # transaction each (openscore.standing.desk). The state comes from the request, not
+    # from a dependency FastAPI would solve on each query.
+    desk = service_state(request).desk
+    return await desk.ask(StandingQuery(partner, pseudonym, purpose))
 
 
 @router.get("/v1/me/score", responses=problem_responses(401, 403, 404))
@@ -53,20 +75,3 @@ def my_what_if(body: WhatIfIn, member: CurrentMember, db: DbSession, state: Stat
     return service.own_what_if(
         state.rescorer, StandingRepository(db), member.member_id, body, now()
     )
-
-
-@router.get("/v1/standing/{pseudonym}", responses=problem_responses(401, 403, 404, 422, 429))
-async def partner_standing(
-    pseudonym: Annotated[str, Path(pattern=r"^psn_[A-Za-z0-9_\-]{1,60}$")],
-    purpose: Purpose,
-    partner: CurrentPartner,
-    state: State,
-) -> StandingOut:
-    """A member's standing as their consent grant allows, with a signed attestation.
-
-    Logged in the member's access log in the same transaction, committed before the answer.
-    """
-    require_scope(partner, Scope.standing_read)
-    # A coroutine with no unit of work of its own: the desk answers queries in batches, one
-    # transaction each (openscore.standing.desk).
-    return await state.desk.ask(StandingQuery(partner, pseudonym, purpose))
