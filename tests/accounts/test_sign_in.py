@@ -93,6 +93,27 @@ def test_the_password_is_checked_without_holding_the_write_lock(
     assert held_while_checking == [False]
 
 
+def test_sign_out_writes_under_the_write_lock(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(engine, tmp_path)
+    writers = world.app.state.service.writers
+    signed_in = world.client.post("/v1/sessions", json={"member_id": MEMBER, "password": PASSWORD})
+    assert signed_in.status_code == 201
+    held_while_ending: list[bool] = []
+    end = AccountsRepository.end_session
+
+    def watched(repository: AccountsRepository, token_hash: str, at: object) -> None:
+        held_while_ending.append(writers.locked())
+        end(repository, token_hash, at)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AccountsRepository, "end_session", watched)
+    assert world.client.delete("/v1/sessions/current").status_code == 204
+    expected = [engine.dialect.name == "sqlite"]  # PostgreSQL locks rows, not the store
+    assert held_while_ending == expected
+    assert not writers.locked()
+
+
 def test_a_password_changed_while_it_was_checked_refuses_the_sign_in(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -95,4 +95,7 @@ def session_member(repository: AccountsRepository, token: str, now: dt.datetime)
 
 
 def sign_out(repository: AccountsRepository, token: str, now: dt.datetime) -> None:
+    """End the session this token opens (a write: it queues for the process's write lock
+    like every other writer, rather than in SQLite's sleeping busy handler)."""
+    claim_write_lock(repository.session)
     repository.end_session(secret_hash(token), now)
