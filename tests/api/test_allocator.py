@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from openscore.api.allocator import TUNABLES, tuned_command
+from openscore.demo.run import free_port
 
 GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 needs_glibc = pytest.mark.skipif(not GLIBC, reason="glibc's tunables exist only on glibc")
@@ -45,9 +45,7 @@ def test_everything_else_goes_on_as_is(argv: list[str], environ: dict[str, str])
 
 @needs_glibc
 def test_openscore_serve_serves_from_the_same_process_with_the_tunables(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port("127.0.0.1")
     environ = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
     environ["OPENSCORE_DATA_DIR"] = str(tmp_path)
     server = subprocess.Popen(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import cache
 from io import BytesIO
 from typing import Any, cast
@@ -186,6 +186,34 @@ def _groups(table: pa.Table) -> set[str]:
     return {group for group in spells.column("group_id").to_pylist() if group is not None}
 
 
+def _walk_rings(
+    member_id: str,
+    own: pa.Table,
+    co_members: set[str],
+    take_ring: Callable[[set[str], set[str] | None], set[str]],
+    take_outer: Callable[[set[str]], None],
+) -> None:
+    """The member's neighbourhood ring by ring, as ``network_events`` describes it.
+
+    ``take_ring(ring, inside)`` takes a ring's events (``inside`` the members of the rings
+    within it at the last ring, else None) and returns the other ends of their ties; then
+    ``take_outer`` takes the co-members of the member's groups no ring reached.
+    """
+    seen = {member_id}
+    ring = _peers(own)
+    for step in range(1, rules.PAGERANK_STEPS + 1):
+        ring -= seen
+        if not ring:
+            break
+        inside = set(seen) if step == rules.PAGERANK_STEPS else None
+        peers = take_ring(ring, inside)
+        seen |= ring
+        ring = peers
+    outer = co_members - seen
+    if outer:
+        take_outer(outer)
+
+
 class StandingRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -269,57 +297,42 @@ class StandingRepository:
         """
         co_members = self.group_members(_groups(own)) - {member_id}
         if memory is not None:
-            return self._remembered_network(member_id, own, co_members, memory)
+            gathering = Gathering()
+
+            def kept_ring(ring: set[str], inside: set[str] | None) -> set[str]:
+                kept = self.remembered_network_events(ring, memory)
+                for member, held in kept.items():
+                    gathering.take(held, held.facts)
+                    if inside is None:
+                        gathering.take(held, held.ties)
+                    else:
+                        gathering.take_ties_to(held, inside)
+                    if member in co_members:
+                        gathering.take(held, held.spells)
+                return set().union(*(held.peers for held in kept.values()))
+
+            def kept_outer(outer: set[str]) -> None:
+                for held in self.remembered_network_events(outer, memory).values():
+                    gathering.take(held, held.facts)
+                    gathering.take(held, held.spells)
+
+            _walk_rings(member_id, own, co_members, kept_ring, kept_outer)
+            return gathering.table()
+
         dialect = self.session.get_bind().dialect.name
-        seen = {member_id}
         found: list[pa.Table] = []
-        ring = _peers(own)
-        for step in range(1, rules.PAGERANK_STEPS + 1):
-            ring -= seen
-            if not ring:
-                break
-            inside = seen if step == rules.PAGERANK_STEPS else None
+
+        def read_ring(ring: set[str], inside: set[str] | None) -> set[str]:
             condition = ring_condition(dialect, co_members & ring, inside)
-            table = self.network_events_of(ring, condition)
-            seen |= ring
-            found.append(table)
-            ring = _peers(table)
-        outer = co_members - seen
-        if outer:
+            found.append(self.network_events_of(ring, condition))
+            return _peers(found[-1])
+
+        def read_outer(outer: set[str]) -> None:
             only = events.c.type.in_((*FACT_TYPES, *GROUP_TYPES))
             found.append(self.network_events_of(outer, only))
-        return pa.concat_tables(found) if found else events_arrow_schema().empty_table()
 
-    def _remembered_network(
-        self, member_id: str, own: pa.Table, co_members: set[str], memory: NetworkMemory
-    ) -> pa.Table:
-        """``network_events`` from members' kept rows: the rings come from the peers kept
-        with them, each member's facts, ties and spells are taken whole as the conditions
-        say (the last ring's ties only to the rings inside), and gathered once."""
-        seen = {member_id}
-        gathering = Gathering()
-        ring = _peers(own)
-        for step in range(1, rules.PAGERANK_STEPS + 1):
-            ring -= seen
-            if not ring:
-                break
-            inside = set(seen) if step == rules.PAGERANK_STEPS else None
-            kept = self.remembered_network_events(ring, memory)
-            for member, held in kept.items():
-                gathering.take(held, held.facts)
-                if inside is None:
-                    gathering.take(held, held.ties)
-                else:
-                    gathering.take_ties_to(held, inside)
-                if member in co_members:
-                    gathering.take(held, held.spells)
-            seen |= ring
-            ring = set().union(*(held.peers for held in kept.values()))
-        outer = co_members - seen
-        for held in self.remembered_network_events(outer, memory).values() if outer else ():
-            gathering.take(held, held.facts)
-            gathering.take(held, held.spells)
-        return gathering.table()
+        _walk_rings(member_id, own, co_members, read_ring, read_outer)
+        return pa.concat_tables(found) if found else events_arrow_schema().empty_table()
 
     def group_members(self, group_ids: Iterable[str]) -> set[str]:
         """Everyone with a ``group_joined`` or ``group_left`` event in these groups."""
